@@ -1,0 +1,133 @@
+"""The agency's configuration: one YAML file listing the clients and their backends.
+
+Looked up in this order: ``--config``, ``$UNIREG_CONFIG``, ``./unireg.yaml``,
+``$XDG_CONFIG_HOME/unireg/config.yaml``. With none found, every client uses the
+embedded registry under ``$UNIREG_HOME``.
+
+    clients:
+      acme:
+        backend: sagemaker        # an installed backend; "local" by default
+        name_prefix: acme         # the {client} segment of its model names
+        settings: {...}           # passed to the backend, which validates them
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from unireg.errors import InvalidInputError
+
+CLIENT_PATTERN = r"^[a-z][a-z0-9]{0,31}$"
+ClientId = Annotated[str, StringConstraints(pattern=CLIENT_PATTERN)]
+
+
+class ClientConfig(BaseModel):
+    """One client: which backend holds its registry and how to reach it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str = "local"
+    name_prefix: ClientId | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgencyConfig(BaseModel):
+    """The whole configuration file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clients: dict[ClientId, ClientConfig] = Field(default_factory=dict)
+    source: str = Field(default="(no configuration file)", exclude=True)
+
+    @property
+    def is_default(self) -> bool:
+        return not self.clients
+
+    def client(self, client: str) -> ClientConfig:
+        """Return a client's configuration; with no file, any valid id is local."""
+        if not re.fullmatch(CLIENT_PATTERN, client):
+            raise InvalidInputError(
+                f"client {client!r} is invalid: use a lowercase letter followed by "
+                "up to 31 lowercase letters and digits"
+            )
+        if self.is_default:
+            return ClientConfig()
+        if client not in self.clients:
+            known = ", ".join(sorted(self.clients))
+            raise InvalidInputError(
+                f"client {client!r} is not in {self.source}; configured clients: "
+                f"{known}. Add it under 'clients:' or pick one of those"
+            )
+        return self.clients[client]
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return the configuration file to use, or None for the default setup."""
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise InvalidInputError(
+                f"configuration file {str(path)!r} does not exist: check --config"
+            )
+        return path
+    if env := os.environ.get("UNIREG_CONFIG"):
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise InvalidInputError(
+                f"configuration file {env!r} named by UNIREG_CONFIG does not exist"
+            )
+        return path
+    candidates = [Path("unireg.yaml")]
+    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    candidates.append(Path(config_home) / "unireg" / "config.yaml")
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> AgencyConfig:
+    """Read and validate the configuration; errors name the file, field and fix."""
+    path = find_config(explicit)
+    if path is None:
+        return AgencyConfig()
+    return parse_config(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_config(text: str, source: str) -> AgencyConfig:
+    import yaml  # imported here: a command without a file never pays for it
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"{source} is not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            f"{source} must be a mapping with a 'clients:' key, "
+            f"not {type(data).__name__}"
+        )
+    try:
+        config = AgencyConfig.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInputError(f"{source}: {_explain(exc)}") from exc
+    return config.model_copy(update={"source": source})
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(item) for item in error["loc"])
+        if error["type"] == "extra_forbidden":
+            parts.append(f"unknown field {field!r}: remove it or check its spelling")
+        elif error["type"] == "string_pattern_mismatch":
+            parts.append(
+                f"{field} = {error['input']!r} is invalid: use a lowercase letter "
+                "followed by up to 31 lowercase letters and digits"
+            )
+        else:
+            parts.append(f"{field}: {error['msg']} (got {error['input']!r})")
+    return "; ".join(parts)

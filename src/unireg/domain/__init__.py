@@ -1,0 +1,72 @@
+"""The domain: names, versions, stages and records. Pure Python, no I/O."""
+
+from .entities import (
+    Event,
+    EventKind,
+    ModelVersion,
+    StageChange,
+    VersionSummary,
+    new_id,
+    utc_now,
+)
+from .names import (
+    CLOUD_NAME_RULES,
+    CloudNameRule,
+    ModelName,
+    artifact_name,
+    check_format,
+    parse_model_name,
+)
+from .record import (
+    ArtifactRef,
+    CodeRef,
+    DataRef,
+    Dependencies,
+    DeploymentConfig,
+    FeatureSpec,
+    ModelCard,
+    PreprocessingArtifact,
+    VersionRecord,
+    manifest_digest,
+    manifest_json,
+    parse_manifest,
+    parse_record,
+)
+from .stages import INITIAL_STAGE, TRANSITIONS, Stage, check_transition
+from .versions import Bump, SemVer, next_version
+
+__all__ = [
+    "CLOUD_NAME_RULES",
+    "INITIAL_STAGE",
+    "TRANSITIONS",
+    "ArtifactRef",
+    "Bump",
+    "CloudNameRule",
+    "CodeRef",
+    "DataRef",
+    "Dependencies",
+    "DeploymentConfig",
+    "Event",
+    "EventKind",
+    "FeatureSpec",
+    "ModelCard",
+    "ModelName",
+    "ModelVersion",
+    "PreprocessingArtifact",
+    "SemVer",
+    "Stage",
+    "StageChange",
+    "VersionRecord",
+    "VersionSummary",
+    "artifact_name",
+    "check_format",
+    "check_transition",
+    "manifest_digest",
+    "manifest_json",
+    "new_id",
+    "next_version",
+    "parse_manifest",
+    "parse_model_name",
+    "parse_record",
+    "utc_now",
+]

@@ -1,0 +1,1 @@
+"""The embedded registry, used when no configuration names another backend."""

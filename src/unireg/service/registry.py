@@ -1,0 +1,504 @@
+"""Use cases on one client's registry: register, read, promote, roll back, repair."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from unireg.domain import (
+    ArtifactRef,
+    Bump,
+    Event,
+    EventKind,
+    ModelName,
+    ModelVersion,
+    SemVer,
+    Stage,
+    StageChange,
+    VersionRecord,
+    VersionSummary,
+    check_format,
+    check_transition,
+    new_id,
+    next_version,
+    parse_model_name,
+    parse_record,
+    utc_now,
+)
+from unireg.domain.stages import INITIAL_STAGE
+from unireg.errors import (
+    ConflictError,
+    IncompleteOperationError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+)
+from unireg.files import sha256_file
+from unireg.port import Backend
+
+from . import lineage
+
+log = logging.getLogger(__name__)
+
+_URI_SCHEMES = ("s3://", "gs://", "azureml://", "https://", "file://", "http://")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of ``register``: the version, and whether this call created it."""
+
+    version: ModelVersion
+    created: bool
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of ``promote`` or ``rollback``."""
+
+    operation_id: str
+    changes: tuple[StageChange, ...]
+    incident_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingOperation:
+    """A promotion or rollback that started and did not finish."""
+
+    started: Event
+
+
+class RegistryService:
+    """The use cases of one client, over that client's backend."""
+
+    def __init__(self, backend: Backend, client: str, name_prefix: str) -> None:
+        self.backend = backend
+        self.client = client
+        self.name_prefix = name_prefix
+
+    # Names.
+
+    def model_name(self, text: str) -> ModelName:
+        """Parse a model name and check it belongs to this client and its cloud."""
+        name = parse_model_name(text)
+        if name.client != self.name_prefix:
+            raise InvalidInputError(
+                f"model name {text!r} starts with {name.client!r}, but models of "
+                f"client {self.client!r} start with {self.name_prefix!r}: rename it "
+                f"to {self.name_prefix}_{name.domain}_{name.task}_{name.variant}"
+            )
+        self.backend.native_model_name(name)
+        return name
+
+    # Registration.
+
+    def register(
+        self,
+        name: str,
+        artifact: str,
+        *,
+        artifact_format: str,
+        version: str | None = None,
+        bump: Bump | str | None = None,
+        record: Mapping[str, Any] | None = None,
+        sha256: str | None = None,
+        capture_lineage: bool = True,
+        workdir: Path | None = None,
+    ) -> Registration:
+        """Register a version in development, or return it if it already exists.
+
+        All input is checked before the first write. The artifact is uploaded before
+        the registry entry is created, so an interruption leaves at most an unused
+        stored file, never a version without its artifact.
+        """
+        model = self.model_name(name)
+        check_format(artifact_format)
+        if (version is None) == (bump is None):
+            raise InvalidInputError(
+                "give exactly one of a version (for example 1.2.0) or a bump "
+                "(major, minor or patch)"
+            )
+        explicit = SemVer.parse(version) if version is not None else None
+        part = _parse_bump(bump) if bump is not None else None
+
+        local_path, artifact_ref = self._artifact(artifact, artifact_format, sha256)
+        draft = self._record(record or {}, artifact_ref, capture_lineage, workdir)
+        self.backend.check_record(model, draft)
+
+        existing = self.backend.list_versions(model)
+        if explicit is not None:
+            target = explicit
+        else:
+            assert part is not None
+            highest = max((item.version for item in existing), default=None)
+            # A retried pipeline run with --bump must not register the same
+            # artifact twice: the highest version with the same digest is returned.
+            if highest is not None:
+                latest = self.backend.get_version(model, highest)
+                if latest.record.artifact.sha256 == artifact_ref.sha256:
+                    return Registration(latest, False)
+            target = next_version((item.version for item in existing), part)
+
+        if any(item.version == target for item in existing):
+            return Registration(self._existing(model, target, artifact_ref), False)
+
+        if local_path is not None:
+            uri = self.backend.put_artifact(model, local_path, artifact_ref)
+            draft = draft.model_copy(
+                update={"artifact": artifact_ref.model_copy(update={"uri": uri})}
+            )
+        try:
+            created = self.backend.create_version(model, target, draft, INITIAL_STAGE)
+        except ConflictError:
+            # Another process registered the same version in the meantime.
+            return Registration(self._existing(model, target, artifact_ref), False)
+        self._append(
+            EventKind.REGISTERED,
+            model,
+            version=target,
+            details={"artifact_sha256": draft.artifact.sha256},
+        )
+        log.info("registered %s %s for client %s", model, target, self.client)
+        return Registration(created, True)
+
+    def _existing(
+        self, model: ModelName, version: SemVer, artifact: ArtifactRef
+    ) -> ModelVersion:
+        current = self.backend.get_version(model, version)
+        if current.record.artifact.sha256 != artifact.sha256:
+            raise ConflictError(
+                f"{model} {version} is already registered with artifact digest "
+                f"{current.record.artifact.sha256}, not {artifact.sha256}: register "
+                "the new artifact as a new version (use --bump)",
+                client=self.client,
+                backend=self.backend.kind,
+                resource=f"{model}/{version}",
+            )
+        return current
+
+    def _artifact(
+        self, artifact: str, artifact_format: str, sha256: str | None
+    ) -> tuple[Path | None, ArtifactRef]:
+        if artifact.startswith(_URI_SCHEMES):
+            if sha256 is None:
+                sha256, size = self.backend.describe_artifact(artifact)
+            else:
+                size = None
+            return None, _artifact_ref(artifact, sha256, artifact_format, size)
+
+        path = Path(artifact).expanduser()
+        if not path.is_file():
+            raise InvalidInputError(
+                f"artifact {artifact!r} is not a file: give the path of the "
+                "serialized model, or a URI such as s3://bucket/key"
+            )
+        digest, size = sha256_file(path)
+        if sha256 is not None and sha256 != digest:
+            raise InvalidInputError(
+                f"artifact {artifact!r} has digest {digest}, not the {sha256} given "
+                "with --sha256"
+            )
+        return path, _artifact_ref(
+            path.resolve().as_uri(), digest, artifact_format, size
+        )
+
+    def _record(
+        self,
+        given: Mapping[str, Any],
+        artifact: ArtifactRef,
+        capture_lineage: bool,
+        workdir: Path | None,
+    ) -> VersionRecord:
+        if "artifact" in given:
+            raise InvalidInputError(
+                "the version record must not contain 'artifact': pass the artifact "
+                "as an argument and unireg fills it in"
+            )
+        data = dict(given)
+        if capture_lineage:
+            code = lineage.capture_code(workdir or Path.cwd())
+            data["code"] = {**code, **dict(data.get("code") or {})}
+            dependencies = lineage.capture_dependencies()
+            data["dependencies"] = {
+                **dependencies,
+                **dict(data.get("dependencies") or {}),
+            }
+        data["artifact"] = artifact.model_dump()
+        return parse_record(data)
+
+    # Reads.
+
+    def list_models(self) -> list[str]:
+        return sorted(self.backend.list_models())
+
+    def list_versions(self, name: str) -> list[VersionSummary]:
+        """Return every version of a model, ordered by semantic version."""
+        model = self.model_name(name)
+        return sorted(self.backend.list_versions(model), key=lambda item: item.version)
+
+    def show(self, name: str, selector: str) -> ModelVersion:
+        """Return one version by semantic version, or the holder of a stage.
+
+        ``selector`` is a version such as ``1.2.0``, or ``production`` or ``staging``
+        for the highest version in that stage.
+        """
+        model = self.model_name(name)
+        if selector in {stage.value for stage in Stage}:
+            holders = [
+                item
+                for item in self.backend.list_versions(model)
+                if item.stage == selector
+            ]
+            if not holders:
+                raise NotFoundError(f"{model} has no version in {selector}")
+            return self.backend.get_version(
+                model, max(holders, key=_by_version).version
+            )
+        return self.backend.get_version(model, SemVer.parse(selector))
+
+    def history(self, name: str) -> list[Event]:
+        return self.backend.list_events(self.model_name(name))
+
+    # Transitions.
+
+    def promote(
+        self, name: str, version: str, stage: Stage | str, reason: str = ""
+    ) -> Transition:
+        """Move a version to ``stage``; promoting to production archives the
+        current production version in the same operation."""
+        model = self.model_name(name)
+        target_version = SemVer.parse(version)
+        target = _parse_stage(stage)
+        self._refuse_if_pending(model)
+
+        versions = {item.version: item for item in self.backend.list_versions(model)}
+        if target_version not in versions:
+            raise NotFoundError(f"{model} has no version {target_version}")
+        current = versions[target_version]
+        if current.stage == target:
+            raise RefusedError(f"{model} {target_version} is already in {target}")
+        check_transition(str(target_version), current.stage, target)
+
+        changes: list[StageChange] = []
+        if target is Stage.PRODUCTION:
+            # Demote first: an interruption between the two steps leaves no
+            # production version, never two.
+            changes += [
+                StageChange(
+                    version=item.version,
+                    from_stage=Stage.PRODUCTION,
+                    to_stage=Stage.ARCHIVED,
+                )
+                for item in versions.values()
+                if item.stage is Stage.PRODUCTION
+            ]
+        changes.append(
+            StageChange(
+                version=target_version, from_stage=current.stage, to_stage=target
+            )
+        )
+        return self._transition(model, changes, reason)
+
+    def rollback(self, name: str, reason: str) -> Transition:
+        """Restore the most recently archived version to production, send the
+        current one to development, and write an incident record."""
+        if not reason.strip():
+            raise InvalidInputError("a rollback needs a reason: pass --reason TEXT")
+        model = self.model_name(name)
+        self._refuse_if_pending(model)
+
+        versions = {item.version: item for item in self.backend.list_versions(model)}
+        current = [item for item in versions.values() if item.stage is Stage.PRODUCTION]
+        if not current:
+            raise RefusedError(f"{model} has no production version to roll back")
+        restored = self._rollback_target(model, versions)
+
+        changes = (
+            StageChange(
+                version=current[0].version,
+                from_stage=Stage.PRODUCTION,
+                to_stage=Stage.DEVELOPMENT,
+            ),
+            StageChange(
+                version=restored, from_stage=Stage.ARCHIVED, to_stage=Stage.PRODUCTION
+            ),
+        )
+        return self._transition(model, changes, reason, incident_id=new_id())
+
+    def _rollback_target(
+        self, model: ModelName, versions: Mapping[SemVer, VersionSummary]
+    ) -> SemVer:
+        archived = {v for v, item in versions.items() if item.stage is Stage.ARCHIVED}
+        if not archived:
+            raise RefusedError(
+                f"{model} has no archived version to roll back to; promote a "
+                "staging version instead"
+            )
+        # The most recently archived version: the last one a completed transition
+        # moved from production to archived. Versions archived before any history
+        # was kept fall back to semantic order.
+        for event in reversed(self._completed_transitions(model)):
+            for change in event.changes:
+                if change.to_stage is Stage.ARCHIVED and change.version in archived:
+                    return change.version
+        return max(archived)
+
+    def _transition(
+        self,
+        model: ModelName,
+        changes: Sequence[StageChange],
+        reason: str,
+        incident_id: str | None = None,
+    ) -> Transition:
+        operation_id = new_id()
+        started = self._append(
+            EventKind.TRANSITION_STARTED,
+            model,
+            changes=tuple(changes),
+            reason=reason,
+            operation_id=operation_id,
+            incident_id=incident_id,
+        )
+        self.backend.apply_stage_changes(model, changes)
+        self._finish(started)
+        return Transition(operation_id, tuple(changes), incident_id)
+
+    def _finish(self, started: Event) -> None:
+        model = parse_model_name(started.model)
+        self._append(
+            EventKind.TRANSITION_COMPLETED,
+            model,
+            changes=started.changes,
+            reason=started.reason,
+            operation_id=started.operation_id,
+            incident_id=started.incident_id,
+        )
+        if started.incident_id is not None:
+            demoted = started.changes[0].version
+            restored = started.changes[-1].version
+            self._append(
+                EventKind.ROLLBACK,
+                model,
+                version=restored,
+                changes=started.changes,
+                reason=started.reason,
+                operation_id=started.operation_id,
+                incident_id=started.incident_id,
+                details={"demoted": str(demoted), "restored": str(restored)},
+            )
+        log.info(
+            "applied %s to %s for client %s",
+            ", ".join(
+                f"{c.version} {c.from_stage}->{c.to_stage}" for c in started.changes
+            ),
+            model,
+            self.client,
+        )
+
+    # Interrupted operations.
+
+    def pending(self, name: str) -> list[PendingOperation]:
+        """Return the promotions and rollbacks of a model that never completed."""
+        return self._pending(self.model_name(name))
+
+    def repair(self, name: str) -> list[Transition]:
+        """Finish every interrupted operation of a model, in the order it started."""
+        model = self.model_name(name)
+        repaired = []
+        for operation in self._pending(model):
+            started = operation.started
+            self.backend.apply_stage_changes(model, started.changes)
+            self._finish(started)
+            assert started.operation_id is not None
+            repaired.append(
+                Transition(started.operation_id, started.changes, started.incident_id)
+            )
+        return repaired
+
+    def _pending(self, model: ModelName) -> list[PendingOperation]:
+        events = self.backend.list_events(model)
+        completed = {
+            event.operation_id
+            for event in events
+            if event.kind is EventKind.TRANSITION_COMPLETED
+        }
+        return [
+            PendingOperation(event)
+            for event in events
+            if event.kind is EventKind.TRANSITION_STARTED
+            and event.operation_id not in completed
+        ]
+
+    def _refuse_if_pending(self, model: ModelName) -> None:
+        pending = self._pending(model)
+        if pending:
+            started = pending[0].started
+            raise IncompleteOperationError(
+                f"an earlier operation on {model} (started "
+                f"{started.at:%Y-%m-%d %H:%M:%SZ} by {started.actor}) did not "
+                f"finish: run `unireg repair --client {self.client} {model}` first",
+                client=self.client,
+                backend=self.backend.kind,
+                resource=str(model),
+            )
+
+    def _completed_transitions(self, model: ModelName) -> list[Event]:
+        return [
+            event
+            for event in self.backend.list_events(model)
+            if event.kind is EventKind.TRANSITION_COMPLETED
+        ]
+
+    def _append(self, kind: EventKind, model: ModelName, **fields: Any) -> Event:
+        event = Event(
+            id=new_id(),
+            kind=kind,
+            at=utc_now(),
+            actor=self.backend.actor(),
+            client=self.client,
+            model=str(model),
+            **fields,
+        )
+        self.backend.append_event(event)
+        return event
+
+
+def _by_version(item: VersionSummary) -> SemVer:
+    return item.version
+
+
+def _artifact_ref(
+    uri: str, sha256: str, artifact_format: str, size: int | None
+) -> ArtifactRef:
+    return parse_record(
+        {
+            "artifact": {
+                "uri": uri,
+                "sha256": sha256,
+                "format": artifact_format,
+                "size_bytes": size,
+            }
+        },
+        "artifact",
+    ).artifact
+
+
+def _parse_bump(value: Bump | str) -> Bump:
+    try:
+        return Bump(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"bump {value!r} is invalid: use major, minor or patch"
+        ) from None
+
+
+def _parse_stage(value: Stage | str) -> Stage:
+    try:
+        return Stage(value)
+    except ValueError:
+        names = ", ".join(stage.value for stage in Stage)
+        raise InvalidInputError(
+            f"stage {value!r} is invalid: use one of {names}"
+        ) from None
