@@ -1,0 +1,1 @@
+"""The demo: real scikit-learn models walked through the registry."""
