@@ -1,8 +1,8 @@
 """Measure the cold-start time of unireg commands beside ``aws --version``.
 
 Each command runs once to warm the file cache and compile bytecode, then RUNS more
-times; the table shows the median and the range in seconds. ``unireg list`` runs on
-an embedded registry holding one model with 20 versions, in a temporary directory.
+times. The table shows the median and the range in seconds. ``unireg list`` runs on
+an embedded registry with one model of 20 versions, in a temporary directory.
 
     python benchmarks/coldstart.py [--runs 7]
 """
@@ -38,9 +38,22 @@ def _seed(env: dict[str, str], workdir: Path) -> None:
         artifact = workdir / f"model{patch}.pkl"
         artifact.write_bytes(f"weights {patch}".encode())
         subprocess.run(
-            [unireg, "register", "-c", "bench", "bench_retail_churn_v1", str(artifact),
-             "--format", "pickle", "--version", f"1.0.{patch}", "--no-lineage"],
-            env=env, capture_output=True, check=True,
+            [
+                unireg,
+                "register",
+                "-c",
+                "bench",
+                "bench_retail_churn_v1",
+                str(artifact),
+                "--format",
+                "pickle",
+                "--version",
+                f"1.0.{patch}",
+                "--no-lineage",
+            ],
+            env=env,
+            capture_output=True,
+            check=True,
         )
 
 
@@ -56,9 +69,18 @@ def main() -> None:
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "unireg --help": [str(BIN / "unireg"), "--help"],
-            "unireg list -c bench (1 model)": [str(BIN / "unireg"), "list", "-c", "bench"],
+            "unireg list -c bench (1 model)": [
+                str(BIN / "unireg"),
+                "list",
+                "-c",
+                "bench",
+            ],
             "unireg list -c bench MODEL (20 versions)": [
-                str(BIN / "unireg"), "list", "-c", "bench", "bench_retail_churn_v1"
+                str(BIN / "unireg"),
+                "list",
+                "-c",
+                "bench",
+                "bench_retail_churn_v1",
             ],
         }
         if aws := shutil.which("aws"):

@@ -19,7 +19,9 @@ def test_demo_runs_the_story(tmp_path: Path) -> None:
         ("acme", "acme_retail_churn_v1"),
         ("globex", "globex_supply_demand_v1"),
     ]:
-        config = {"clients": {client: {"settings": {"path": str(tmp_path / "demo" / client)}}}}
+        config = {
+            "clients": {client: {"settings": {"path": str(tmp_path / "demo" / client)}}}
+        }
         from unireg.config import AgencyConfig
 
         with Registry(client, config=AgencyConfig.model_validate(config)) as registry:

@@ -23,7 +23,7 @@ from unireg.service import PendingOperation, RegistryService, Transition
 
 
 class Registry:
-    """One client's registry, whichever backend holds it."""
+    """One client's registry, on whichever backend the configuration names."""
 
     def __init__(
         self,

@@ -27,7 +27,7 @@ ClientId = Annotated[str, StringConstraints(pattern=CLIENT_PATTERN)]
 
 
 class ClientConfig(BaseModel):
-    """One client: which backend holds its registry and how to reach it."""
+    """One client: the backend of its registry and the settings to reach it."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -45,7 +45,7 @@ from unireg.errors import InvalidInputError, RefusedError
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend can do, declared up front.
+    """The abilities a backend declares up front.
 
     delete_version: a version can be deleted (Azure ML offers archive only).
     atomic_stage_moves: moving a unique stage (production, staging) from one version
@@ -196,9 +196,11 @@ class Backend(ABC):
     def apply_stage_changes(
         self, name: ModelName, changes: Sequence[StageChange]
     ) -> None:
-        """Apply changes in the given order. The service orders them so that an
-        interruption leaves no version with two holders of a unique stage; a backend
-        with atomic stage moves may apply them in one call."""
+        """Apply changes in the given order.
+
+        The service orders them so that an interruption never leaves two holders of
+        a unique stage. A backend with atomic stage moves may apply them in one call.
+        """
         for change in changes:
             self.set_stage(name, change)
 

@@ -29,7 +29,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     return Result(code if isinstance(code, int) else 1, captured.out, captured.err)
 
 
-def run_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
+def run_process(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Result:
     """Run the installed ``unireg`` script as a subprocess."""
     completed = subprocess.run(
         [UNIREG, *args],

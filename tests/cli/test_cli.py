@@ -23,14 +23,34 @@ def artifacts(tmp_path: Path) -> dict[str, Path]:
 
 
 def _register(capsys, path: Path, *extra: str):
-    return run(capsys, "register", "-c", "acme", NAME, str(path), "--format", "pickle",
-               "--no-lineage", *extra)
+    return run(
+        capsys,
+        "register",
+        "-c",
+        "acme",
+        NAME,
+        str(path),
+        "--format",
+        "pickle",
+        "--no-lineage",
+        *extra,
+    )
 
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["register"], ["list"], ["show"], ["promote"], ["rollback"], ["history"],
-     ["repair"], ["demo"], ["emulate"]],
+    [
+        [],
+        ["register"],
+        ["list"],
+        ["show"],
+        ["promote"],
+        ["rollback"],
+        ["history"],
+        ["repair"],
+        ["demo"],
+        ["emulate"],
+    ],
 )
 def test_help_exits_zero(capsys, command: list[str]) -> None:
     result = run(capsys, *command, "--help")
@@ -40,7 +60,9 @@ def test_help_exits_zero(capsys, command: list[str]) -> None:
 
 
 def test_lifecycle_prints_each_step(capsys, artifacts) -> None:
-    first = _register(capsys, artifacts["1"], "--version", "1.0.0", "--metric", "auc=0.91")
+    first = _register(
+        capsys, artifacts["1"], "--version", "1.0.0", "--metric", "auc=0.91"
+    )
     second = _register(capsys, artifacts["2"], "--bump", "minor", "--param", "C=0.5")
 
     assert first.code == 0
@@ -48,8 +70,16 @@ def test_lifecycle_prints_each_step(capsys, artifacts) -> None:
     assert second.out == f"registered {NAME} 1.1.0 (native id 2) in development\n"
 
     for version in ("1.0.0", "1.1.0"):
-        assert run(capsys, "promote", "-c", "acme", NAME, version, "--to", "staging").code == 0
-        assert run(capsys, "promote", "-c", "acme", NAME, version, "--to", "production").code == 0
+        assert (
+            run(capsys, "promote", "-c", "acme", NAME, version, "--to", "staging").code
+            == 0
+        )
+        assert (
+            run(
+                capsys, "promote", "-c", "acme", NAME, version, "--to", "production"
+            ).code
+            == 0
+        )
 
     rollback = run(capsys, "rollback", "-c", "acme", NAME, "--reason", "error rate 3%")
     assert rollback.code == 0
@@ -59,7 +89,14 @@ def test_lifecycle_prints_each_step(capsys, artifacts) -> None:
 
     listed = run(capsys, "list", "-c", "acme", NAME)
     lines = listed.out.splitlines()
-    assert lines[0].split() == ["VERSION", "STAGE", "NATIVE", "ID", "CREATED", "UPDATED"]
+    assert lines[0].split() == [
+        "VERSION",
+        "STAGE",
+        "NATIVE",
+        "ID",
+        "CREATED",
+        "UPDATED",
+    ]
     assert lines[1].split()[:3] == ["1.0.0", "production", "1"]
     assert lines[2].split()[:3] == ["1.1.0", "development", "2"]
     assert lines[1].endswith("Z")
@@ -116,24 +153,54 @@ def test_bad_input_exits_two_and_writes_nothing(
 
 
 def test_bad_name_names_the_segment(capsys, artifacts) -> None:
-    result = run(capsys, "register", "-c", "acme", "acme_Retail_churn_v1",
-                 str(artifacts["1"]), "--format", "pickle", "--version", "1.0.0")
+    result = run(
+        capsys,
+        "register",
+        "-c",
+        "acme",
+        "acme_Retail_churn_v1",
+        str(artifacts["1"]),
+        "--format",
+        "pickle",
+        "--version",
+        "1.0.0",
+    )
 
     assert result.code == 2
     assert "the domain segment 'Retail' is invalid" in result.err
 
 
 def test_name_of_other_client_is_rejected(capsys, artifacts) -> None:
-    result = run(capsys, "register", "-c", "acme", "globex_retail_churn_v1",
-                 str(artifacts["1"]), "--format", "pickle", "--version", "1.0.0")
+    result = run(
+        capsys,
+        "register",
+        "-c",
+        "acme",
+        "globex_retail_churn_v1",
+        str(artifacts["1"]),
+        "--format",
+        "pickle",
+        "--version",
+        "1.0.0",
+    )
 
     assert result.code == 2
     assert "rename it to acme_retail_churn_v1" in result.err
 
 
 def test_missing_artifact_exits_two(capsys) -> None:
-    result = run(capsys, "register", "-c", "acme", NAME, "nowhere.pkl", "--format",
-                 "pickle", "--version", "1.0.0")
+    result = run(
+        capsys,
+        "register",
+        "-c",
+        "acme",
+        NAME,
+        "nowhere.pkl",
+        "--format",
+        "pickle",
+        "--version",
+        "1.0.0",
+    )
 
     assert result.code == 2
     assert "artifact 'nowhere.pkl' is not a file" in result.err
@@ -218,8 +285,16 @@ def test_record_file_fills_record(capsys, artifacts, tmp_path) -> None:
         "feature_schema:\n  - {name: tenure, dtype: int64, minimum: 0}\n"
     )
 
-    result = _register(capsys, artifacts["1"], "--version", "1.0.0", "--record", str(record),
-                       "--metric", "f1=0.8")
+    result = _register(
+        capsys,
+        artifacts["1"],
+        "--version",
+        "1.0.0",
+        "--record",
+        str(record),
+        "--metric",
+        "f1=0.8",
+    )
 
     assert result.code == 0
     shown = json.loads(run(capsys, "show", "-c", "acme", NAME, "1.0.0", "--json").out)

@@ -6,7 +6,13 @@ import math
 import pytest
 
 from tests.records import artifact_ref, full_record
-from unireg.domain import ModelCard, SemVer, manifest_digest, manifest_json, parse_record
+from unireg.domain import (
+    ModelCard,
+    SemVer,
+    manifest_digest,
+    manifest_json,
+    parse_record,
+)
 from unireg.domain.record import parse_manifest
 from unireg.errors import ConflictError, InvalidInputError
 
@@ -34,13 +40,15 @@ def test_text_metric_is_rejected() -> None:
 
 
 def test_non_finite_hyperparameter_is_rejected() -> None:
-    with pytest.raises(InvalidInputError, match=r"hyperparameters\.lr holds nan"):
+    with pytest.raises(InvalidInputError, match=r"hyperparameters\.lr contains nan"):
         _record(hyperparameters={"lr": math.nan})
 
 
 def test_inverted_feature_range_is_rejected() -> None:
-    with pytest.raises(InvalidInputError, match="minimum 5.0 exceeds maximum 1.0"):
-        _record(feature_schema=[{"name": "x", "dtype": "float", "minimum": 5, "maximum": 1}])
+    with pytest.raises(InvalidInputError, match=r"minimum 5\.0 exceeds maximum 1\.0"):
+        _record(
+            feature_schema=[{"name": "x", "dtype": "float", "minimum": 5, "maximum": 1}]
+        )
 
 
 def test_unknown_field_is_rejected() -> None:
@@ -49,7 +57,7 @@ def test_unknown_field_is_rejected() -> None:
 
 
 def test_bad_digest_is_rejected() -> None:
-    with pytest.raises(InvalidInputError, match="artifact.sha256"):
+    with pytest.raises(InvalidInputError, match=r"artifact\.sha256"):
         parse_record({"artifact": {**ARTIFACT, "sha256": "abc"}})
 
 

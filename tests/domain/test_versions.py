@@ -17,10 +17,11 @@ def test_parse_reads_three_parts() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["1.0", "v1.0.0", "1.0.0-rc.1", "01.0.0", "1.0.0+build", "1..0", "", "1.0.0 "]
+    "text",
+    ["1.0", "v1.0.0", "1.0.0-rc.1", "01.0.0", "1.0.0+build", "1..0", "", "1.0.0 "],
 )
 def test_parse_rejects_non_semver(text: str) -> None:
-    with pytest.raises(InvalidInputError, match="MAJOR.MINOR.PATCH"):
+    with pytest.raises(InvalidInputError, match=r"MAJOR\.MINOR\.PATCH"):
         SemVer.parse(text)
 
 

@@ -54,7 +54,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 @click.version_option(package_name="unireg")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
-    """One model registry for every client, on each client's own cloud.
+    """Manage every client's model registry, on each client's own cloud.
 
     \b
     Examples:
@@ -425,7 +425,7 @@ class _EmulatorGroup(click.Group):
 
 
 def _unavailable(name: str, exc: ImportError) -> click.Command:
-    """Stand in for an emulator whose packages are missing; running it says so."""
+    """Return a stand-in command that raises, naming the extra to install."""
     message = (
         f"the {name} emulator needs packages that are not installed ({exc.name}): "
         f"run pip install 'unireg[emulators,{name}]'"

@@ -1,9 +1,10 @@
-"""``unireg demo``: two clients, real models, the full lifecycle on the embedded registry.
+"""``unireg demo``: two clients and real models through the embedded registry.
 
-For each client the demo trains a baseline model and registers it as 1.0.0, promotes
-it through staging to production, trains a better model and registers it as 1.1.0,
-promotes that one (which archives 1.0.0), then simulates an incident on live traffic
-and rolls back. It ends with the registries' lists and a summary.
+For each client the demo trains a baseline model, registers it as 1.0.0 and promotes
+it through staging to production. It then trains a second model, registers it as
+1.1.0 and promotes it, which archives 1.0.0. A latency incident on simulated live
+traffic follows, and a rollback. The demo ends with each registry's versions and a
+summary.
 """
 
 from __future__ import annotations
@@ -76,13 +77,20 @@ def run_demo(home: Path | None, echo: Echo) -> None:
     echo("\nSummary")
     echo(f"{'CLIENT':<8} {'MODEL':<26} {'PRODUCTION':<11} {'DEVELOPMENT':<12} INCIDENT")
     for row in summary:
-        echo(" ".join(f"{cell:<{width}}" for cell, width in zip(row, (8, 26, 11, 12, 0))))
+        echo(
+            " ".join(
+                f"{cell:<{width}}"
+                for cell, width in zip(row, (8, 26, 11, 12, 0), strict=True)
+            )
+        )
 
 
 def _walk(spec: _Client, registry: Registry, home: Path, echo: Echo) -> list[str]:
     echo(f"== client {spec.client}: model {spec.model}")
     first = _register(spec, registry, home, spec.variants[0], echo, version="1.0.0")
-    registry.promote(spec.model, "1.0.0", Stage.STAGING, "baseline passed offline tests")
+    registry.promote(
+        spec.model, "1.0.0", Stage.STAGING, "baseline passed offline tests"
+    )
     registry.promote(spec.model, "1.0.0", Stage.PRODUCTION, "first release")
     echo("   promoted 1.0.0 development -> staging -> production")
 
@@ -94,15 +102,19 @@ def _walk(spec: _Client, registry: Registry, home: Path, echo: Echo) -> list[str
     reason = _simulated_incident(spec, second, first)
     echo(f"   incident: {reason}")
     result = registry.rollback(spec.model, reason)
-    echo(f"   rolled back: 1.0.0 in production, 1.1.0 in development ({result.incident_id})")
+    echo("   rolled back: 1.0.0 in production, 1.1.0 in development")
+    echo(f"   incident {result.incident_id}")
 
     echo("   versions:")
     for item in registry.versions(spec.model):
         echo(f"     {item.version}  {item.stage:<12} native id {item.native_id}")
     shown = registry.show(spec.model, "production")
-    metrics = ", ".join(f"{k}={v:.3f}" for k, v in sorted(shown.record.metrics.items()))
+    metrics = ", ".join(
+        f"{name}={value:.3f}" for name, value in sorted(shown.record.metrics.items())
+    )
     echo(f"   production {shown.version}: {metrics}")
-    echo(f"   artifact {shown.record.artifact.sha256[:16]}... ({shown.record.artifact.format})\n")
+    artifact = shown.record.artifact
+    echo(f"   artifact sha256 {artifact.sha256[:16]}... ({artifact.format})\n")
     assert result.incident_id is not None
     return [spec.client, spec.model, "1.0.0", "1.1.0", result.incident_id]
 
@@ -130,12 +142,14 @@ def _register(
     return trained
 
 
-def _simulated_incident(spec: _Client, current: TrainedModel, previous: TrainedModel) -> str:
+def _simulated_incident(
+    spec: _Client, current: TrainedModel, previous: TrainedModel
+) -> str:
     """Measure both versions serving single-row requests, as live traffic does.
 
-    The incident is real on this machine: the retrained ensemble answers one row at a
-    time far slower than the linear baseline, and the latency budget allows twice
-    the previous version's p95.
+    The measurement is real: the retrained ensemble predicts one row at a time far
+    slower than the linear baseline, and the latency budget allows twice the previous
+    version's p95.
     """
     from sklearn.datasets import load_breast_cancer, load_diabetes
 

@@ -95,7 +95,7 @@ def train_churn_classifier(variant: str) -> TrainedModel:
                 {"name": "probability", "dtype": "float64", "minimum": 0, "maximum": 1},
             ],
             "model_card": {
-                "purpose": "Rank accounts by their risk of leaving, to target retention.",
+                "purpose": "Rank accounts by their risk of leaving, for retention.",
                 "training_data": "569 labelled rows, 30 numeric features; 75/25 split.",
                 "performance": (
                     f"accuracy {metrics['accuracy']:.3f}, ROC AUC "
@@ -141,7 +141,9 @@ def train_demand_regressor(variant: str) -> TrainedModel:
         "latency_ms": _latency_ms(model, x_test),
     }
     segments = {
-        f"age={label}": {"mae": float(mean_absolute_error(y_test[mask], predicted[mask]))}
+        f"age={label}": {
+            "mae": float(mean_absolute_error(y_test[mask], predicted[mask]))
+        }
         for label, mask in (("above-mean", older), ("below-mean", ~older))
     }
     return TrainedModel(
@@ -158,7 +160,7 @@ def train_demand_regressor(variant: str) -> TrainedModel:
                 "purpose": "Forecast next-period demand from ten standardized signals.",
                 "training_data": "442 rows, 10 standardized features; 75/25 split.",
                 "performance": (
-                    f"RMSE {metrics['rmse']:.1f}, R2 {metrics['r2']:.3f} on held-out rows"
+                    f"RMSE {metrics['rmse']:.1f}, R2 {metrics['r2']:.3f} held out"
                 ),
                 "limitations": "Ten features only; no seasonality.",
                 "ethical_considerations": "Age and sex are inputs: review before use.",

@@ -1,4 +1,4 @@
-"""Versions as a registry holds them, and the events that change them."""
+"""Versions as a registry stores them, and the events that change them."""
 
 from __future__ import annotations
 
@@ -67,9 +67,9 @@ class Event(_Frozen):
     """An append-only entry of a model's history.
 
     A promotion or rollback writes ``transition-started`` with the planned changes
-    before touching any version and ``transition-completed`` after the last one, both
-    sharing ``operation_id``; a started event with no completed event marks an
-    interrupted operation that ``repair`` finishes.
+    before touching any version, and ``transition-completed`` after the last one. Both
+    share ``operation_id``. A started event with no completed event marks an
+    interrupted operation, which ``repair`` finishes.
     """
 
     id: str

@@ -92,7 +92,7 @@ def artifact_name(name: ModelName, version: str, fmt: str) -> str:
 
 @dataclass(frozen=True)
 class CloudNameRule:
-    """How one cloud spells a model's identifier, and the rule it enforces."""
+    """The spelling rule of one cloud's model identifiers, with its source."""
 
     cloud: str
     pattern: re.Pattern[str]

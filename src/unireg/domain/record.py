@@ -46,7 +46,7 @@ class _Frozen(BaseModel):
 
 
 class ArtifactRef(_Frozen):
-    """Where a file lives and its SHA-256 digest."""
+    """A stored file: its URI, SHA-256 digest, format and size."""
 
     uri: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     sha256: Sha256
@@ -127,7 +127,7 @@ class ModelCard(_Frozen):
 
 
 class DeploymentConfig(_Frozen):
-    """What serving the version needs: accelerator, memory, replicas, settings."""
+    """Serving requirements: accelerator, memory, replicas and server settings."""
 
     accelerator: ShortText | None = None
     memory_mb: int | None = Field(default=None, ge=1)
@@ -197,7 +197,9 @@ def _check_json(value: Any, where: str) -> None:
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{where} holds {value}; only finite numbers are allowed")
+            raise ValueError(
+                f"{where} contains {value}; only finite numbers are allowed"
+            )
         return
     if isinstance(value, list):
         for item in value:
@@ -209,7 +211,7 @@ def _check_json(value: Any, where: str) -> None:
                 raise ValueError(f"{where} has a key {key!r} that is not a string")
             _check_json(item, f"{where}.{key}")
         return
-    raise ValueError(f"{where} holds {value!r}, which is not a JSON value")
+    raise ValueError(f"{where} contains {value!r}, which is not a JSON value")
 
 
 def parse_record(data: Any, source: str = "version record") -> VersionRecord:

@@ -27,7 +27,7 @@ _LABEL = re.compile(r"(0|[1-9][0-9]{0,8})-(0|[1-9][0-9]{0,8})-(0|[1-9][0-9]{0,8}
 
 
 class Bump(StrEnum):
-    """Which part of the version a new registration raises."""
+    """The part of the version that a new registration raises."""
 
     MAJOR = "major"
     MINOR = "minor"

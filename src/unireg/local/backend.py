@@ -1,6 +1,6 @@
 """The embedded registry: SQLite (standard library) plus a content-addressed store.
 
-One directory per client holds ``registry.sqlite3`` and ``objects/``. Every write is
+Each client has one directory with ``registry.sqlite3`` and ``objects/``. Every write is
 one ``BEGIN IMMEDIATE`` transaction, so two unireg processes at once are serialized by
 SQLite's lock, and a crash rolls back a half-written registration. A partial unique
 index keeps at most one production version per model even if the service's ordering
@@ -72,7 +72,7 @@ CREATE INDEX IF NOT EXISTS events_by_model ON events (model, id);
 
 
 class LocalSettings(BaseModel):
-    """Settings of an embedded registry: the directory that holds it."""
+    """Settings of an embedded registry: its directory."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -271,7 +271,7 @@ class RegistryService:
         model = self.model_name(name)
         target_version = SemVer.parse(version)
         target = _parse_stage(stage)
-        self._refuse_if_pending(model)
+        self._raise_if_pending(model)
 
         versions = {item.version: item for item in self.backend.list_versions(model)}
         if target_version not in versions:
@@ -307,7 +307,7 @@ class RegistryService:
         if not reason.strip():
             raise InvalidInputError("a rollback needs a reason: pass --reason TEXT")
         model = self.model_name(name)
-        self._refuse_if_pending(model)
+        self._raise_if_pending(model)
 
         versions = {item.version: item for item in self.backend.list_versions(model)}
         current = [item for item in versions.values() if item.stage is Stage.PRODUCTION]
@@ -431,7 +431,7 @@ class RegistryService:
             and event.operation_id not in completed
         ]
 
-    def _refuse_if_pending(self, model: ModelName) -> None:
+    def _raise_if_pending(self, model: ModelName) -> None:
         pending = self._pending(model)
         if pending:
             started = pending[0].started
