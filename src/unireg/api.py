@@ -11,15 +11,49 @@ with unireg.open("acme") as registry:
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from unireg import backends
-from unireg.config import AgencyConfig, load_config
+from unireg.config import AgencyConfig, ClientConfig, load_config
 from unireg.domain import Bump, Event, ModelVersion, Stage, VersionSummary
+from unireg.domain.checklist import ChecklistResult, RecordedCheck
 from unireg.port import Backend
 from unireg.service import PendingOperation, RegistryService, Transition
+from unireg.service.audit import ProductionAt, audit_events, production_at
+from unireg.service.governance import Governance
+from unireg.service.notify import Notifier, WebhookTarget
+from unireg.service.policy import PolicyLayers
+
+
+def governance_for(
+    agency: AgencyConfig, client: str, config: ClientConfig
+) -> Governance:
+    """Build one client's roles, policy layers, webhooks and owners."""
+    targets = [
+        WebhookTarget(
+            url=str(hook.url),
+            events=frozenset(event.value for event in hook.events),
+            timeout_seconds=hook.timeout_seconds,
+            attempts=hook.attempts,
+        )
+        for hook in config.webhooks
+    ]
+    return Governance(
+        roles=agency.roles_for(client),
+        enforced=agency.access_enforced,
+        policies=PolicyLayers(
+            agency=agency.policy,
+            client=config.policy,
+            models={name: model.policy for name, model in config.models.items()},
+            source=f"{agency.source}: clients.{client}",
+        ),
+        notifier=Notifier(targets) if targets else None,
+        owners={name: m.owner for name, m in config.models.items() if m.owner},
+        client_owner=config.owner,
+    )
 
 
 class Registry:
@@ -43,7 +77,13 @@ class Registry:
             )
         self.client = client
         self.backend = backend
-        self.service = RegistryService(backend, client, settings.name_prefix or client)
+        self.config = agency
+        self.service = RegistryService(
+            backend,
+            client,
+            settings.name_prefix or client,
+            governance_for(agency, client, settings),
+        )
 
     def __enter__(self) -> Registry:
         return self
@@ -57,7 +97,11 @@ class Registry:
         self.close()
 
     def close(self) -> None:
-        self.backend.close()
+        """Deliver pending notifications, then release the backend."""
+        try:
+            self.service.governance.close()
+        finally:
+            self.backend.close()
 
     def register(
         self,
@@ -98,12 +142,42 @@ class Registry:
         return self.service.history(name)
 
     def promote(
-        self, name: str, version: str, stage: Stage | str, reason: str = ""
+        self,
+        name: str,
+        version: str,
+        stage: Stage | str,
+        reason: str = "",
+        *,
+        override: bool = False,
     ) -> Transition:
-        return self.service.promote(name, version, stage, reason)
+        return self.service.promote(name, version, stage, reason, override=override)
+
+    def check(self, name: str, version: str) -> ChecklistResult:
+        """Run the pre-promotion checklist of a version and record the run."""
+        return self.service.run_checklist(name, version)
+
+    def record_check(
+        self,
+        name: str,
+        version: str,
+        check: RecordedCheck | str,
+        passed: bool,
+        evidence: str = "",
+    ) -> Event:
+        return self.service.record_check(name, version, check, passed, evidence)
 
     def rollback(self, name: str, reason: str) -> Transition:
         return self.service.rollback(name, reason)
+
+    def audit(
+        self, name: str | None = None, since: datetime | None = None
+    ) -> list[Event]:
+        """Return the history of one model or of every model, from ``since`` on."""
+        return audit_events(self.service, name, since)
+
+    def production_at(self, name: str, at: datetime) -> ProductionAt:
+        """Return the version that served production at ``at`` and how it got there."""
+        return production_at(self.service, name, at)
 
     def pending(self, name: str) -> list[PendingOperation]:
         return self.service.pending(name)

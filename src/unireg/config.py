@@ -9,21 +9,69 @@ embedded registry under ``$UNIREG_HOME``.
         backend: sagemaker        # an installed backend; "local" by default
         name_prefix: acme         # the {client} segment of its model names
         settings: {...}           # passed to the backend, which validates them
+        owner: ana@agency.example # notified of automated staging
+        roles: {"arn:aws:iam::123456789012:user/ana": operations-lead}
+        policy: {...}             # overrides of the agency policy
+        models:
+          acme_retail_churn_v1: {owner: ..., policy: {...}}
+        webhooks:
+          - {url: https://hooks.example/registry, events: [promoted, rolled-back]}
+
+    roles: {...}                  # agency-wide roles, e.g. agency admins
+    policy: {...}                 # overrides of the shipped default policy
 """
 
 from __future__ import annotations
 
 import os
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
+from unireg.domain.roles import Role
 from unireg.errors import InvalidInputError
 
 CLIENT_PATTERN = r"^[a-z][a-z0-9]{0,31}$"
 ClientId = Annotated[str, StringConstraints(pattern=CLIENT_PATTERN)]
+
+
+class NotificationEvent(StrEnum):
+    REGISTERED = "registered"
+    PROMOTED = "promoted"
+    ROLLED_BACK = "rolled-back"
+    CHECKLIST_FAILED = "checklist-failed"
+
+
+class Webhook(BaseModel):
+    """A URL that receives a JSON POST for each of the listed events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl
+    events: list[NotificationEvent] = Field(
+        default_factory=lambda: list(NotificationEvent)
+    )
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    attempts: int = Field(default=3, ge=1, le=10)
+
+
+class ModelConfig(BaseModel):
+    """Settings of one model: its responsible engineer and policy overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str | None = None
+    policy: dict[str, Any] = Field(default_factory=dict)
 
 
 class ClientConfig(BaseModel):
@@ -34,6 +82,11 @@ class ClientConfig(BaseModel):
     backend: str = "local"
     name_prefix: ClientId | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+    owner: str | None = None
+    roles: dict[str, Role] = Field(default_factory=dict)
+    policy: dict[str, Any] = Field(default_factory=dict)
+    models: dict[str, ModelConfig] = Field(default_factory=dict)
+    webhooks: list[Webhook] = Field(default_factory=list)
 
 
 class AgencyConfig(BaseModel):
@@ -42,7 +95,23 @@ class AgencyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     clients: dict[ClientId, ClientConfig] = Field(default_factory=dict)
+    roles: dict[str, Role] = Field(default_factory=dict)
+    policy: dict[str, Any] = Field(default_factory=dict)
     source: str = Field(default="(no configuration file)", exclude=True)
+
+    @property
+    def access_enforced(self) -> bool:
+        """Whether roles are checked: only once the file assigns a role to someone."""
+        return bool(self.roles) or any(client.roles for client in self.clients.values())
+
+    def roles_for(self, client: str) -> dict[str, Role]:
+        """Return every actor's role for ``client``; a client role wins over an
+        agency role, except that an agency admin stays one everywhere."""
+        roles = dict(self.roles)
+        for actor, role in self.clients.get(client, ClientConfig()).roles.items():
+            if roles.get(actor) is not Role.AGENCY_ADMIN:
+                roles[actor] = role
+        return roles
 
     @property
     def is_default(self) -> bool:

@@ -12,6 +12,15 @@ from tests.cli.helpers import run
 NAME = "acme_retail_churn_v1"
 
 
+@pytest.fixture(autouse=True)
+def _no_recorded_checks(tmp_path: Path) -> None:
+    """Let these tests promote without recording checks; the checklist is tested
+    on its own."""
+    (tmp_path / "unireg.yaml").write_text(
+        "policy:\n  checklist: {recorded_checks: [], model_card_sections: []}\n"
+    )
+
+
 @pytest.fixture
 def artifacts(tmp_path: Path) -> dict[str, Path]:
     paths = {}

@@ -17,13 +17,20 @@ from unireg.errors import (
 )
 from unireg.port import Backend
 from unireg.service import RegistryService
+from unireg.service.governance import Governance
+from unireg.service.policy import PolicyLayers
 
 NAME = "acme_retail_churn_v1"
 
 
+# The lifecycle here is about stages and history; the checklist has its own tests.
+NO_RECORDED_CHECKS = {"checklist": {"recorded_checks": [], "model_card_sections": []}}
+
+
 @pytest.fixture
 def service(backend: Backend) -> RegistryService:
-    return RegistryService(backend, "acme", "acme")
+    governance = Governance(policies=PolicyLayers(agency=NO_RECORDED_CHECKS))
+    return RegistryService(backend, "acme", "acme", governance)
 
 
 def _register(service: RegistryService, tmp_path: Path, content: bytes, **kwargs: Any):

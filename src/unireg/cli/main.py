@@ -12,32 +12,21 @@ import logging
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from unireg.errors import InvalidInputError, UniregError
 
+from . import governance
+from .common import client_option, json_option, open_registry
 from .output import emit_json, table, utc
-
-if TYPE_CHECKING:
-    from unireg.api import Registry
 
 _STAGES = ["development", "staging", "production", "archived", "deprecated"]
 
 
 class _State:
     debug = False
-
-
-client_option = click.option(
-    "--client",
-    "-c",
-    required=True,
-    envvar="UNIREG_CLIENT",
-    help="Client whose registry to use (or set UNIREG_CLIENT).",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 @click.group(
@@ -68,14 +57,6 @@ def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = config
-
-
-def _open(ctx: click.Context, client: str) -> Registry:
-    from unireg.api import Registry
-
-    registry = Registry(client, config=ctx.obj)
-    ctx.call_on_close(registry.close)
-    return registry
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -197,7 +178,7 @@ def register(
     if dataset_version is not None:
         record["data"] = {**record.get("data", {}), "dataset_version": dataset_version}
 
-    registry = _open(ctx, client)
+    registry = open_registry(ctx, client)
     result = registry.service.register(
         name,
         artifact,
@@ -228,7 +209,7 @@ def list_command(
     ctx: click.Context, client: str, name: str | None, as_json: bool
 ) -> None:
     """List the client's models, or the versions of model NAME."""
-    registry = _open(ctx, client)
+    registry = open_registry(ctx, client)
     if name is None:
         models = registry.models()
         if as_json:
@@ -265,7 +246,7 @@ def show(
 
     VERSION is a semantic version or a stage name.
     """
-    shown = _open(ctx, client).show(name, version)
+    shown = open_registry(ctx, client).show(name, version)
     if as_json:
         emit_json(shown.model_dump(mode="json"))
         return
@@ -315,16 +296,29 @@ def _code(commit: str | None, repository: str | None, dirty: bool | None) -> str
     "--to", "stage", required=True, type=click.Choice(_STAGES), help="Target stage."
 )
 @click.option("--reason", default="", help="Why, recorded in the history.")
+@click.option(
+    "--override",
+    is_flag=True,
+    help="Promote to production despite a failed checklist (needs a role allowed "
+    "to override, and --reason).",
+)
 @click.pass_context
 def promote(
-    ctx: click.Context, client: str, name: str, version: str, stage: str, reason: str
+    ctx: click.Context,
+    client: str,
+    name: str,
+    version: str,
+    stage: str,
+    reason: str,
+    override: bool,
 ) -> None:
     """Move VERSION of model NAME to another stage.
 
-    Promoting to production archives the current production version in the same
-    operation.
+    Promoting to production runs the checklist (see `unireg check`) and archives the
+    current production version in the same operation.
     """
-    result = _open(ctx, client).promote(name, version, stage, reason)
+    registry = open_registry(ctx, client)
+    result = registry.promote(name, version, stage, reason, override=override)
     for change in result.changes:
         click.echo(f"{name} {change.version}: {change.from_stage} -> {change.to_stage}")
 
@@ -342,7 +336,7 @@ def rollback(ctx: click.Context, client: str, name: str, reason: str) -> None:
     The most recently archived version returns to production, the current one goes
     to development for investigation, and an incident record is written.
     """
-    result = _open(ctx, client).rollback(name, reason)
+    result = open_registry(ctx, client).rollback(name, reason)
     demoted, restored = result.changes[0].version, result.changes[-1].version
     click.echo(
         f"rolled back {name}: {restored} is in production, {demoted} in development"
@@ -357,7 +351,7 @@ def rollback(ctx: click.Context, client: str, name: str, reason: str) -> None:
 @click.pass_context
 def history(ctx: click.Context, client: str, name: str, as_json: bool) -> None:
     """Show every registration and stage change of model NAME, oldest first."""
-    events = _open(ctx, client).history(name)
+    events = open_registry(ctx, client).history(name)
     if as_json:
         emit_json([event.model_dump(mode="json") for event in events])
         return
@@ -381,7 +375,7 @@ def history(ctx: click.Context, client: str, name: str, as_json: bool) -> None:
 @click.pass_context
 def repair(ctx: click.Context, client: str, name: str) -> None:
     """Finish the promotions and rollbacks of model NAME that were interrupted."""
-    repaired = _open(ctx, client).repair(name)
+    repaired = open_registry(ctx, client).repair(name)
     if not repaired:
         click.echo(f"{name}: nothing to repair")
     for operation in repaired:
@@ -447,10 +441,23 @@ def emulate() -> None:
     """Run a local emulator of a cloud's model registry on 127.0.0.1."""
 
 
+for _command in (
+    governance.check,
+    governance.record_check,
+    governance.compare,
+    governance.audit,
+):
+    cli.add_command(_command)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and map errors to exit codes."""
     try:
-        cli.main(args=argv, prog_name="unireg", standalone_mode=False)
+        # Without standalone mode, click returns the code of ctx.exit() instead of
+        # exiting.
+        code = cli.main(args=argv, prog_name="unireg", standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:

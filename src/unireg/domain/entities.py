@@ -61,6 +61,8 @@ class EventKind(StrEnum):
     TRANSITION_STARTED = "transition-started"
     TRANSITION_COMPLETED = "transition-completed"
     ROLLBACK = "rollback"
+    CHECKLIST_RUN = "checklist-run"
+    CHECK_RECORDED = "check-recorded"
 
 
 class Event(_Frozen):

@@ -28,6 +28,14 @@ from unireg.domain import (
     parse_record,
     utc_now,
 )
+from unireg.domain.checklist import (
+    ChecklistResult,
+    CheckStatus,
+    RecordedCheck,
+    evaluate_checklist,
+    evaluate_gates,
+)
+from unireg.domain.roles import Action
 from unireg.domain.stages import INITIAL_STAGE
 from unireg.errors import (
     ConflictError,
@@ -40,6 +48,7 @@ from unireg.files import sha256_file
 from unireg.port import Backend
 
 from . import lineage
+from .governance import Governance
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +82,29 @@ class PendingOperation:
 class RegistryService:
     """The use cases of one client, over that client's backend."""
 
-    def __init__(self, backend: Backend, client: str, name_prefix: str) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        client: str,
+        name_prefix: str,
+        governance: Governance | None = None,
+    ) -> None:
         self.backend = backend
         self.client = client
         self.name_prefix = name_prefix
+        self.governance = governance or Governance()
+        self._actor: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Return the identity the backend authenticates, asked once per service."""
+        if self._actor is None:
+            self._actor = self.backend.actor()
+        return self._actor
+
+    def authorize(self, action: Action) -> None:
+        """Raise AccessDeniedError unless the actor's role allows ``action``."""
+        self.governance.authorize(self.actor, action, self.client)
 
     # Names.
 
@@ -115,6 +143,7 @@ class RegistryService:
         """
         model = self.model_name(name)
         check_format(artifact_format)
+        policy = self.governance.policy(str(model))
         if (version is None) == (bump is None):
             raise InvalidInputError(
                 "give exactly one of a version (for example 1.2.0) or a bump "
@@ -126,6 +155,7 @@ class RegistryService:
         local_path, artifact_ref = self._artifact(artifact, artifact_format, sha256)
         draft = self._record(record or {}, artifact_ref, capture_lineage, workdir)
         self.backend.check_record(model, draft)
+        self.authorize(Action.REGISTER)
 
         existing = self.backend.list_versions(model)
         if explicit is not None:
@@ -161,7 +191,37 @@ class RegistryService:
             details={"artifact_sha256": draft.artifact.sha256},
         )
         log.info("registered %s %s for client %s", model, target, self.client)
+        self._notify("registered", model, str(target), created.stage)
+        if policy.staging_gates.metrics:
+            created = self._apply_staging_gates(model, created)
         return Registration(created, True)
+
+    def _apply_staging_gates(
+        self, model: ModelName, version: ModelVersion
+    ) -> ModelVersion:
+        """Move a new version to staging if it passes every automated gate."""
+        gates = self.governance.policy(str(model)).staging_gates
+        results = evaluate_gates(version.record, gates)
+        failed = [r.detail for r in results if r.status is CheckStatus.FAILED]
+        if failed:
+            log.info("%s %s stays in development: %s", model, version.version, failed)
+            return version
+        reason = "passed the automated staging gates: " + "; ".join(
+            result.detail for result in results
+        )
+        change = StageChange(
+            version=version.version, from_stage=version.stage, to_stage=Stage.STAGING
+        )
+        self._transition(model, [change], reason, details={"automated": True})
+        self._notify(
+            "promoted",
+            model,
+            str(version.version),
+            Stage.STAGING,
+            reason=reason,
+            automated=True,
+        )
+        return self.backend.get_version(model, version.version)
 
     def _existing(
         self, model: ModelName, version: SemVer, artifact: ArtifactRef
@@ -231,11 +291,13 @@ class RegistryService:
     # Reads.
 
     def list_models(self) -> list[str]:
+        self.authorize(Action.VIEW)
         return sorted(self.backend.list_models())
 
     def list_versions(self, name: str) -> list[VersionSummary]:
         """Return every version of a model, ordered by semantic version."""
         model = self.model_name(name)
+        self.authorize(Action.VIEW)
         return sorted(self.backend.list_versions(model), key=lambda item: item.version)
 
     def show(self, name: str, selector: str) -> ModelVersion:
@@ -245,6 +307,7 @@ class RegistryService:
         for the highest version in that stage.
         """
         model = self.model_name(name)
+        self.authorize(Action.VIEW)
         if selector in {stage.value for stage in Stage}:
             holders = [
                 item
@@ -259,18 +322,34 @@ class RegistryService:
         return self.backend.get_version(model, SemVer.parse(selector))
 
     def history(self, name: str) -> list[Event]:
-        return self.backend.list_events(self.model_name(name))
+        model = self.model_name(name)
+        self.authorize(Action.VIEW)
+        return self.backend.list_events(model)
 
     # Transitions.
 
     def promote(
-        self, name: str, version: str, stage: Stage | str, reason: str = ""
+        self,
+        name: str,
+        version: str,
+        stage: Stage | str,
+        reason: str = "",
+        *,
+        override: bool = False,
     ) -> Transition:
         """Move a version to ``stage``; promoting to production archives the
-        current production version in the same operation."""
+        current production version in the same operation.
+
+        A promotion to production runs the checklist first and is refused on any
+        failure, unless ``override`` is set by a role allowed to override, with a
+        reason; the checklist result and the override are recorded with it.
+        """
         model = self.model_name(name)
         target_version = SemVer.parse(version)
         target = _parse_stage(stage)
+        if override and not reason.strip():
+            raise InvalidInputError("an override needs a reason: pass --reason TEXT")
+        self.authorize(_promote_action(target))
         self._raise_if_pending(model)
 
         versions = {item.version: item for item in self.backend.list_versions(model)}
@@ -299,7 +378,131 @@ class RegistryService:
                 version=target_version, from_stage=current.stage, to_stage=target
             )
         )
-        return self._transition(model, changes, reason)
+        details: dict[str, Any] = {}
+        if target is Stage.PRODUCTION:
+            details = self._production_gate(model, target_version, override, reason)
+        result = self._transition(model, changes, reason, details=details)
+        self._notify(
+            "promoted", model, str(target_version), target, reason=reason, **details
+        )
+        return result
+
+    def _production_gate(
+        self, model: ModelName, version: SemVer, override: bool, reason: str
+    ) -> dict[str, Any]:
+        """Run the checklist; return what the transition records, or raise."""
+        checklist = self.run_checklist(str(model), str(version))
+        details: dict[str, Any] = {"checklist": checklist.model_dump(mode="json")}
+        if checklist.passed:
+            return details
+
+        failures = "; ".join(
+            f"{check.name}: {check.detail}" for check in checklist.failures
+        )
+        if not override:
+            self._notify(
+                "checklist-failed",
+                model,
+                str(version),
+                Stage.STAGING,
+                failures=[check.model_dump() for check in checklist.failures],
+            )
+            raise RefusedError(
+                f"{model} {version} failed the checklist for production: {failures}. "
+                "Fix the version, or override with --override --reason TEXT",
+                client=self.client,
+                backend=self.backend.kind,
+                resource=f"{model}/{version}",
+            )
+        override_roles = frozenset(
+            self.governance.policy(str(model)).checklist.override_roles
+        )
+        self.governance.authorize(
+            self.actor, Action.OVERRIDE, self.client, override_roles
+        )
+        details["override"] = {
+            "actor": self.actor,
+            "role": self.governance.role_of(self.actor),
+            "reason": reason,
+            "failed": [check.name for check in checklist.failures],
+        }
+        log.warning("%s overrode the checklist of %s %s", self.actor, model, version)
+        return details
+
+    def run_checklist(self, name: str, version: str) -> ChecklistResult:
+        """Evaluate the checklist of a version and record the run in the history."""
+        model = self.model_name(name)
+        self.authorize(Action.VIEW)
+        candidate = self.backend.get_version(model, SemVer.parse(version))
+        production = None
+        holders = [
+            item
+            for item in self.backend.list_versions(model)
+            if item.stage is Stage.PRODUCTION and item.version != candidate.version
+        ]
+        if holders:
+            current = self.backend.get_version(model, holders[0].version)
+            production = (str(current.version), current.record)
+
+        result = evaluate_checklist(
+            str(model),
+            str(candidate.version),
+            candidate.record,
+            self.governance.policy(str(model)).checklist,
+            production,
+            self._recorded_checks(model, candidate.version),
+        )
+        self._append(
+            EventKind.CHECKLIST_RUN,
+            model,
+            version=candidate.version,
+            details={
+                "checklist": result.model_dump(mode="json"),
+                "passed": result.passed,
+            },
+        )
+        return result
+
+    def record_check(
+        self,
+        name: str,
+        version: str,
+        check: RecordedCheck | str,
+        passed: bool,
+        evidence: str = "",
+    ) -> Event:
+        """Record the outcome of a check people run: integration tests with the
+        serving infrastructure, fairness and bias checks, the rollback procedure."""
+        model = self.model_name(name)
+        semver = SemVer.parse(version)
+        try:
+            kind = RecordedCheck(check)
+        except ValueError:
+            names = ", ".join(item.value for item in RecordedCheck)
+            raise InvalidInputError(
+                f"check {check!r} is invalid: use one of {names}"
+            ) from None
+        self.authorize(Action.RECORD_CHECK)
+        self.backend.get_version(model, semver)
+        return self._append(
+            EventKind.CHECK_RECORDED,
+            model,
+            version=semver,
+            details={"check": kind.value, "passed": passed, "evidence": evidence},
+        )
+
+    def _recorded_checks(
+        self, model: ModelName, version: SemVer
+    ) -> dict[str, tuple[bool, str]]:
+        """Return the latest recorded outcome of each check for ``version``."""
+        outcomes: dict[str, tuple[bool, str]] = {}
+        for event in self.backend.list_events(model):
+            if event.kind is EventKind.CHECK_RECORDED and event.version == version:
+                outcomes[event.details["check"]] = (
+                    bool(event.details["passed"]),
+                    str(event.details.get("evidence", "")),
+                )
+        return outcomes
 
     def rollback(self, name: str, reason: str) -> Transition:
         """Restore the most recently archived version to production, send the
@@ -307,6 +510,7 @@ class RegistryService:
         if not reason.strip():
             raise InvalidInputError("a rollback needs a reason: pass --reason TEXT")
         model = self.model_name(name)
+        self.authorize(Action.ROLLBACK)
         self._raise_if_pending(model)
 
         versions = {item.version: item for item in self.backend.list_versions(model)}
@@ -325,7 +529,17 @@ class RegistryService:
                 version=restored, from_stage=Stage.ARCHIVED, to_stage=Stage.PRODUCTION
             ),
         )
-        return self._transition(model, changes, reason, incident_id=new_id())
+        result = self._transition(model, changes, reason, incident_id=new_id())
+        self._notify(
+            "rolled-back",
+            model,
+            str(restored),
+            Stage.PRODUCTION,
+            reason=reason,
+            demoted=str(current[0].version),
+            incident_id=result.incident_id,
+        )
+        return result
 
     def _rollback_target(
         self, model: ModelName, versions: Mapping[SemVer, VersionSummary]
@@ -351,6 +565,7 @@ class RegistryService:
         changes: Sequence[StageChange],
         reason: str,
         incident_id: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> Transition:
         operation_id = new_id()
         started = self._append(
@@ -360,6 +575,7 @@ class RegistryService:
             reason=reason,
             operation_id=operation_id,
             incident_id=incident_id,
+            details=details or {},
         )
         self.backend.apply_stage_changes(model, changes)
         self._finish(started)
@@ -374,6 +590,7 @@ class RegistryService:
             reason=started.reason,
             operation_id=started.operation_id,
             incident_id=started.incident_id,
+            details=started.details,
         )
         if started.incident_id is not None:
             demoted = started.changes[0].version
@@ -406,6 +623,7 @@ class RegistryService:
     def repair(self, name: str) -> list[Transition]:
         """Finish every interrupted operation of a model, in the order it started."""
         model = self.model_name(name)
+        self.authorize(Action.REPAIR)
         repaired = []
         for operation in self._pending(model):
             started = operation.started
@@ -451,18 +669,42 @@ class RegistryService:
             if event.kind is EventKind.TRANSITION_COMPLETED
         ]
 
+    def _notify(
+        self, event: str, model: ModelName, version: str, stage: Stage, **extra: Any
+    ) -> None:
+        self.governance.notify(
+            event,
+            {
+                "client": self.client,
+                "backend": self.backend.kind,
+                "model": str(model),
+                "version": version,
+                "stage": str(stage),
+                "actor": self.actor,
+                "at": utc_now().isoformat(),
+                "responsible": self.governance.owner(str(model)),
+                **extra,
+            },
+        )
+
     def _append(self, kind: EventKind, model: ModelName, **fields: Any) -> Event:
         event = Event(
             id=new_id(),
             kind=kind,
             at=utc_now(),
-            actor=self.backend.actor(),
+            actor=self.actor,
             client=self.client,
             model=str(model),
             **fields,
         )
         self.backend.append_event(event)
         return event
+
+
+def _promote_action(target: Stage) -> Action:
+    if target in (Stage.STAGING, Stage.DEVELOPMENT):
+        return Action.PROMOTE_STAGING
+    return Action.PROMOTE_PRODUCTION
 
 
 def _by_version(item: VersionSummary) -> SemVer:
