@@ -105,7 +105,7 @@ def test_regression_blocks_then_override(backend: Backend, tmp_path: Path) -> No
         service.promote(NAME, version, "staging")
     service.promote(NAME, "1.0.0", "production")
 
-    with pytest.raises(RefusedError, match="auc = 0.9, production 0.92"):
+    with pytest.raises(RefusedError, match=r"auc = 0\.9, production 0\.92"):
         service.promote(NAME, "1.1.0", "production")
     with pytest.raises(InvalidInputError, match="override needs a reason"):
         service.promote(NAME, "1.1.0", "production", override=True)
