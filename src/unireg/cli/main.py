@@ -18,7 +18,7 @@ import click
 
 from unireg.errors import InvalidInputError, UniregError
 
-from . import governance
+from . import governance, report
 from .common import client_option, json_option, open_registry
 from .output import emit_json, table, utc
 
@@ -442,6 +442,7 @@ def emulate() -> None:
 
 
 for _command in (
+    report.report,
     governance.check,
     governance.record_check,
     governance.compare,

@@ -100,6 +100,10 @@ def run_demo(home: Path | None, echo: Echo) -> None:
         with Registry(spec.client, config=config) as registry:
             summary.append(_walk(spec, registry, home, echo))
 
+    config_path = home / "unireg.yaml"
+    config_path.write_text(_config_yaml(config), encoding="utf-8")
+    _report(config, home, echo)
+
     echo("\nSummary")
     echo(f"{'CLIENT':<8} {'MODEL':<26} {'PRODUCTION':<11} {'DEVELOPMENT':<12} INCIDENT")
     for row in summary:
@@ -109,6 +113,29 @@ def run_demo(home: Path | None, echo: Echo) -> None:
                 for cell, width in zip(row, (8, 26, 11, 12, 0), strict=True)
             )
         )
+
+
+def _config_yaml(config: AgencyConfig) -> str:
+    import yaml
+
+    return yaml.safe_dump(config.model_dump(mode="json", exclude_defaults=True))
+
+
+def _report(config: AgencyConfig, home: Path, echo: Echo) -> None:
+    """Write the HTML report of every client and print the terminal report."""
+    from unireg.report.gather import gather
+    from unireg.report.render import to_html, to_table
+
+    report = gather(config, sorted(config.clients))
+    page = home / "report.html"
+    page.write_text(to_html(report), encoding="utf-8")
+    echo("== report of every client")
+    echo(to_table(report))
+    echo(f"\nHTML report: {page}")
+    echo(
+        f"configuration: {home / 'unireg.yaml'} (for example: unireg --config "
+        f"{home / 'unireg.yaml'} report)"
+    )
 
 
 def _walk(spec: _Client, registry: Registry, home: Path, echo: Echo) -> list[str]:

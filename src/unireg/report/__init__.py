@@ -1,0 +1,1 @@
+"""One report over every client's registry."""
