@@ -1,0 +1,1 @@
+"""Azure Machine Learning adapter: backend, mapping and local emulator."""
