@@ -59,6 +59,11 @@ def _register(capsys, path: Path, *extra: str):
         ["repair"],
         ["demo"],
         ["emulate"],
+        ["check"],
+        ["record-check"],
+        ["compare"],
+        ["audit"],
+        ["report"],
     ],
 )
 def test_help_exits_zero(capsys, command: list[str]) -> None:
