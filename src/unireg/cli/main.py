@@ -389,13 +389,19 @@ def repair(ctx: click.Context, client: str, name: str) -> None:
 @click.option(
     "--home",
     type=click.Path(file_okay=False),
-    help="Directory for the demo's registries (default: a new temporary directory).",
+    help="Directory for the demo's files (default: a new temporary directory).",
 )
-def demo(home: str | None) -> None:
-    """Train real scikit-learn models and walk them through the registry."""
+@click.option(
+    "--local-only",
+    is_flag=True,
+    help="Put every client on the embedded registry and start no emulator.",
+)
+def demo(home: str | None, local_only: bool) -> None:
+    """Run four clients on SageMaker, Vertex AI, Azure ML (emulated on 127.0.0.1)
+    and the embedded registry through the whole lifecycle with real models."""
     from unireg.demo.story import run_demo
 
-    run_demo(Path(home) if home else None, echo=click.echo)
+    run_demo(Path(home) if home else None, echo=click.echo, clouds=not local_only)
 
 
 class _EmulatorGroup(click.Group):
@@ -411,9 +417,11 @@ class _EmulatorGroup(click.Group):
 
         for point in entry_points(group="unireg.emulators", name=cmd_name):
             try:
-                command = point.load()
+                loaded = point.load()
             except ImportError as exc:
                 return _unavailable(cmd_name, exc)
+            # The entry point names the emulator's module, whose `command` is the CLI.
+            command = getattr(loaded, "command", loaded)
             return command if isinstance(command, click.Command) else None
         return None
 
