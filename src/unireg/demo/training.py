@@ -1,9 +1,10 @@
 """Training code for the demo: real models on data sets shipped with scikit-learn.
 
 Nothing is downloaded: ``load_breast_cancer``, ``load_wine`` and ``load_diabetes``
-read files inside the scikit-learn package. Each function returns the fitted model's pickle and the
-version record fields computed from the run: metrics on a held-out split, per-class
-or per-segment metrics, hyperparameters, feature and output schemas, and a model card.
+read files inside the scikit-learn package. Each function returns the fitted model's
+pickle and the version record fields computed from the run: metrics on a held-out
+split, per-class or per-segment metrics, hyperparameters, feature and output
+schemas, and a model card.
 """
 
 from __future__ import annotations
