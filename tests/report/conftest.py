@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +27,17 @@ class SlowBackend(LocalBackend):
         return super().list_models()
 
 
+class GatheringBackend(LocalBackend):
+    """An embedded registry whose model list waits until four clients list at once."""
+
+    kind = "gathering"
+    barrier = threading.Barrier(4)
+
+    def list_models(self) -> list[str]:
+        self.barrier.wait(timeout=20)
+        return super().list_models()
+
+
 class BrokenBackend(LocalBackend):
     kind = "broken"
 
@@ -38,7 +50,12 @@ def extra_backends(monkeypatch: pytest.MonkeyPatch) -> None:
     real = backends.load
 
     def load(kind: str):
-        return {"slow": SlowBackend, "broken": BrokenBackend}.get(kind) or real(kind)
+        extra = {
+            "slow": SlowBackend,
+            "broken": BrokenBackend,
+            "gathering": GatheringBackend,
+        }
+        return extra.get(kind) or real(kind)
 
     monkeypatch.setattr(backends, "load", load)
 
