@@ -1,0 +1,1 @@
+"""unireg on the Amazon SageMaker Model Registry, with a moto-based emulator."""
