@@ -115,6 +115,11 @@ class LocalBackend(Backend):
 
     # Connection and transactions.
 
+    @property
+    def _exists(self) -> bool:
+        """Whether the registry file exists; reads of a missing one create nothing."""
+        return self._connection is not None or (self.root / "registry.sqlite3").exists()
+
     def _db(self) -> sqlite3.Connection:
         if self._connection is None:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -205,7 +210,7 @@ class LocalBackend(Backend):
 
     def get_version(self, name: ModelName, version: SemVer) -> ModelVersion:
         with self.stats.measure("get_version"):
-            row = self._row(self._db(), name, version)
+            row = self._row(self._db(), name, version) if self._exists else None
             if row is None:
                 raise NotFoundError(
                     f"{name} has no version {version}",
@@ -220,11 +225,15 @@ class LocalBackend(Backend):
 
     def list_models(self) -> list[str]:
         with self.stats.measure("list_models"):
+            if not self._exists:
+                return []
             rows = self._db().execute("SELECT name FROM models ORDER BY name")
             return [row["name"] for row in rows]
 
     def list_versions(self, name: ModelName) -> list[VersionSummary]:
         with self.stats.measure("list_versions"):
+            if not self._exists:
+                return []
             rows = self._db().execute(
                 "SELECT * FROM versions WHERE name = ?", (str(name),)
             )
@@ -295,6 +304,8 @@ class LocalBackend(Backend):
 
     def list_events(self, name: ModelName | None = None) -> list[Event]:
         with self.stats.measure("list_events"):
+            if not self._exists:
+                return []
             db = self._db()
             if name is None:
                 rows = db.execute("SELECT body FROM events ORDER BY id")

@@ -1,0 +1,21 @@
+"""Behaviour of the embedded registry beyond the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from unireg.local.backend import LocalBackend
+from unireg.service import RegistryService
+
+NAME = "acme_retail_churn_v1"
+
+
+def test_reads_of_empty_local_registry_create_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "never-created"
+    backend = LocalBackend("acme", root)
+    service = RegistryService(backend, "acme", "acme")
+
+    assert service.list_models() == []
+    assert service.list_versions(NAME) == []
+    assert service.history(NAME) == []
+    assert not root.exists()
