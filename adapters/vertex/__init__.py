@@ -1,0 +1,1 @@
+"""The Vertex AI Model Registry adapter, with its local emulator."""
