@@ -1,11 +1,12 @@
 """The Vertex AI Model Registry backend.
 
-A unireg model is a Vertex ``Model`` whose id is the canonical name; each version is
-a model version whose service-assigned id is the native id. Stages are the
-``unireg_stage`` label of every version, plus the ``production`` alias (moved in
-one MergeVersionAliases call) and the ``staging`` alias on the highest staging
-version. The version record is a manifest in the client's bucket. The SDK is
-imported on first use: ``google.cloud.aiplatform_v1`` alone takes about 1.5 s.
+A unireg model is a Vertex ``Model`` whose id is the canonical name. Each version
+is a model version, and its service-assigned id is the native id. Every version
+carries its stage in the ``unireg_stage`` label. The ``production`` alias, moved in
+one MergeVersionAliases call, decides which version is in production, and the
+``staging`` alias marks the highest staging version. The version record is a
+manifest in the client's bucket. The SDK is imported on first use, because
+importing ``google.cloud.aiplatform_v1`` alone takes about 1.5 s.
 """
 
 from __future__ import annotations
@@ -392,11 +393,11 @@ class VertexBackend(Backend):
         name: ModelName,
         version: SemVer,
     ) -> Any:
-        """Await a long-running operation for at most ``operation_timeout_s``.
+        """Wait for a long-running operation for at most ``operation_timeout_s``.
 
-        On timeout, a record of the operation is left in the bucket; the next
-        ``create_version`` of the same version reads it and waits for that
-        operation rather than uploading a second version."""
+        On timeout, the operation's name is written to the bucket. The next
+        ``create_version`` of the same version reads it and, while that operation
+        runs, raises instead of uploading a second version."""
         timeout = self.settings.operation_timeout_s
         try:
             with self.stats.measure(f"{action}.wait"):
@@ -421,7 +422,8 @@ class VertexBackend(Backend):
             ) from exc
 
     def _resume(self, name: ModelName, version: SemVer) -> None:
-        """Refuse to upload while an earlier upload of this version still runs."""
+        """Raise BackendUnavailableError while an earlier, timed-out upload of this
+        version still runs."""
         payload = self._gcs().read_if_exists(self._pending_key(name, version))
         if payload is None:
             return
@@ -533,9 +535,7 @@ class VertexBackend(Backend):
                 )
 
         if new_holder is not None:
-            states[new_holder] = self._move_production(
-                name, states, new_holder, pending
-            )
+            states[new_holder] = self._move_production(name, states, new_holder)
             states[new_holder] = self._set_label(
                 name, states[new_holder], Stage.PRODUCTION
             )
@@ -586,14 +586,14 @@ class VertexBackend(Backend):
         name: ModelName,
         states: Mapping[SemVer, VersionState],
         holder: SemVer,
-        pending: Sequence[StageChange],
     ) -> VersionState:
         state = states[holder]
         aliases = [PRODUCTION_ALIAS, DEFAULT_ALIAS]
+        # The labels of the other versions are written by now, so ``states`` shows
+        # whether another version stays in staging to take the alias over.
         leaves_staging = STAGING_ALIAS in state.aliases and not any(
-            s.stage is Stage.STAGING and v != holder
-            for v, s in states.items()
-            if v not in {c.version for c in pending}
+            other.stage is Stage.STAGING and version != holder
+            for version, other in states.items()
         )
         if leaves_staging:
             aliases.append(f"-{STAGING_ALIAS}")
@@ -677,8 +677,8 @@ class VertexBackend(Backend):
     # Deletion.
 
     def delete_version(self, name: ModelName, version: SemVer) -> None:
-        """Delete a version after checking Vertex AI's rules, so that a version the
-        service would refuse is never sent."""
+        """Delete a version after checking Vertex AI's deletion rules, so that a
+        request the service would reject is never sent."""
         states = self._states(name)
         state = states.get(version)
         if state is None:

@@ -99,7 +99,7 @@ def translate(
         or _status(exc) == "FAILED_PRECONDITION"
     ):
         return RefusedError(
-            f"Vertex AI refused {action} on {resource}: {detail}", **context
+            f"Vertex AI rejected {action} on {resource}: {detail}", **context
         )
     if isinstance(exc, gexc.BadRequest | gexc.InvalidArgument):
         return InvalidInputError(

@@ -1,6 +1,6 @@
 """A local emulator of the Vertex AI Model Registry and of Cloud Storage.
 
-One werkzeug server on 127.0.0.1 answers both APIs: the Vertex AI v1 REST surface
+One werkzeug server on 127.0.0.1 serves both APIs: the Vertex AI v1 REST surface
 that ``ModelServiceClient(transport="rest")`` calls (``emulator_models``) and the
 Cloud Storage JSON API that google-cloud-storage calls (``emulator_storage``). A
 client points both ``api_endpoint`` and ``storage_endpoint`` at it with anonymous
@@ -124,7 +124,7 @@ class EmulatorApp:
         if operation := _OPERATION.fullmatch(rest):
             name = f"{parent}/operations/{operation['id']}"
             return _json(self.models.get_operation(name))
-        # The REST transport asks for integer enums on every data call
+        # The REST transport requests integer enums on every data call
         # (google-cloud-aiplatform 2.7.0, transports/rest_base.py).
         if "enum-encoding=int" not in query.get("$alt", ""):
             raise ApiError(
@@ -299,10 +299,10 @@ def serve(
 @click.option("--port", default=8090, show_default=True, help="TCP port on 127.0.0.1.")
 @click.option("--latency-ms", default=0.0, help="Delay added to every request, in ms.")
 @click.option(
-    "--throttle-rate", default=0.0, help="Fraction of requests answered with 429."
+    "--throttle-rate", default=0.0, help="Fraction of requests that fail with HTTP 429."
 )
 @click.option(
-    "--error-rate", default=0.0, help="Fraction of requests answered with 503."
+    "--error-rate", default=0.0, help="Fraction of requests that fail with HTTP 503."
 )
 @click.option("--seed", type=int, default=None, help="Seed of the fault generator.")
 @click.option(

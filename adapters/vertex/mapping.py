@@ -1,4 +1,4 @@
-"""How unireg's versions and stages are spelled on Vertex AI, and Vertex's limits.
+"""The spelling of unireg's versions and stages on Vertex AI, and Vertex's limits.
 
 Shared by the adapter, which checks every value before its first call, and by the
 emulator, which enforces the same rules on the server side. Sources:

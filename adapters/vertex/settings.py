@@ -31,8 +31,8 @@ LOOPBACK = "127.0.0.1"
 
 
 class VertexSettings(BaseModel):
-    """Where a client's Vertex AI registry and Cloud Storage bucket are, and how to
-    reach them."""
+    """The location of a client's Vertex AI registry and Cloud Storage bucket, and
+    the credentials and limits used to reach them."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -94,9 +94,9 @@ class VertexSettings(BaseModel):
                 raise ValueError(f"label_tags entry {key!r} is invalid: {problem}")
         if len(OWN_LABELS) + len(self.label_tags) > MAX_LABELS:
             raise ValueError(
-                f"label_tags lists {len(self.label_tags)} tags, but a version holds "
-                f"{MAX_LABELS} labels and unireg uses {len(OWN_LABELS)}: list at "
-                f"most {MAX_LABELS - len(OWN_LABELS)}"
+                f"label_tags lists {len(self.label_tags)} tags, but a version has "
+                f"at most {MAX_LABELS} labels and unireg uses {len(OWN_LABELS)}: "
+                f"list at most {MAX_LABELS - len(OWN_LABELS)}"
             )
 
     @property

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class VersionState:
-    """One version as Vertex holds it: its resource name, labels, aliases, etag."""
+    """One version as Vertex stores it: resource name, labels, aliases and etag."""
 
     resource: str
     version_id: str
