@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+from unireg_adapters.emulation import client_block
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
@@ -340,7 +341,6 @@ def command(
     clients: tuple[str, ...],
 ) -> None:
     """Emulate Azure ML models and Blob Storage over HTTPS on 127.0.0.1."""
-    import yaml
 
     running = serve(
         port,
@@ -357,16 +357,7 @@ def command(
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     if clients:
-        block: Mapping[str, Any] = {
-            "clients": {
-                client: {
-                    "backend": "azureml",
-                    "settings": running.client_settings(client),
-                }
-                for client in clients
-            }
-        }
-        click.echo(yaml.safe_dump(block, sort_keys=False), nl=False)
+        click.echo(client_block("azureml", running, clients))
     click.echo(f"listening on {running.url}", err=False)
     stopped.wait()
     running.stop()

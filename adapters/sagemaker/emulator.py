@@ -32,6 +32,7 @@ from typing import Any
 from unittest import mock
 
 import click
+from unireg_adapters.emulation import client_block
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +353,13 @@ def serve(
     metavar="OPERATION",
     help="SageMaker operation that always gets AccessDeniedException; repeatable.",
 )
+@click.option(
+    "--client",
+    "clients",
+    multiple=True,
+    help="Create this client's account and bucket, and print its unireg.yaml "
+    "settings (repeatable).",
+)
 def command(
     port: int,
     latency_ms: float,
@@ -359,11 +367,13 @@ def command(
     error_rate: float,
     seed: int | None,
     deny: tuple[str, ...],
+    clients: tuple[str, ...],
 ) -> None:
     """Emulate the SageMaker Model Registry, S3 and STS on 127.0.0.1.
 
     Point unireg at it with AWS_ENDPOINT_URL=http://127.0.0.1:PORT and fake AWS
-    credentials; each client's settings need region, account_id, role_arn and bucket.
+    credentials. With --client, the printed block has the environment and each
+    client's settings (region, account_id, role_arn, bucket).
     """
     try:
         running = serve(
@@ -387,6 +397,8 @@ def command(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if clients:
+        click.echo(client_block("sagemaker", running, clients))
     click.echo(f"listening on {running.url}", nl=True)
     stopped.wait()
     running.stop()

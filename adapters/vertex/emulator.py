@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 import click
+from unireg_adapters.emulation import client_block
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -312,6 +313,13 @@ def serve(
     metavar="NAME",
     help="Create a Cloud Storage bucket at start; repeatable.",
 )
+@click.option(
+    "--client",
+    "clients",
+    multiple=True,
+    help="Create this client's bucket, and print its unireg.yaml "
+    "settings (repeatable).",
+)
 def command(
     port: int,
     latency_ms: float,
@@ -319,12 +327,14 @@ def command(
     error_rate: float,
     seed: int | None,
     buckets: tuple[str, ...],
+    clients: tuple[str, ...],
 ) -> None:
     """Emulate the Vertex AI Model Registry and Cloud Storage on 127.0.0.1.
 
     A client uses it with api_endpoint and storage_endpoint set to the printed URL
     and anonymous_credentials: true. Buckets named unireg-CLIENT are created on
-    first use by the in-process API; from the command line, pass --bucket.
+    first use by the in-process API; from the command line, pass --bucket, or
+    --client to create the bucket and print the client's settings.
     """
     try:
         running = serve(
@@ -345,6 +355,8 @@ def command(
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    if clients:
+        click.echo(client_block("vertex", running, clients))
     click.echo(f"listening on {running.url}", nl=True)
     stopped.wait()
     running.stop()
