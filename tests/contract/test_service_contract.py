@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.records import full_record_fields, write_artifact
-from unireg.domain import EventKind, SemVer, Stage
+from unireg.domain import EventKind, SemVer, Stage, parse_model_name
 from unireg.errors import (
     ConflictError,
     IncompleteOperationError,
@@ -278,3 +278,71 @@ def test_interrupted_rollback_writes_incident_on_repair(
     incidents = [e for e in service.history(NAME) if e.kind is EventKind.ROLLBACK]
     assert len(incidents) == 1
     assert incidents[0].reason == "latency doubled"
+
+
+def test_conflicting_promotion_closes_itself(
+    service: RegistryService, backend: Backend, tmp_path: Path
+) -> None:
+    _register(service, tmp_path, b"w1", version="1.0.0")
+    _register(service, tmp_path, b"w2", version="1.1.0")
+    _to_production(service, "1.0.0")
+    service.promote(NAME, "1.1.0", Stage.STAGING)
+    real_apply = backend.apply_stage_changes
+
+    def overtaken(model, changes):
+        # Another process rolls 1.1.0 back to development just before this write.
+        real_apply(model, [_change("1.1.0", Stage.STAGING, Stage.DEVELOPMENT)])
+        real_apply(model, changes)
+
+    backend.apply_stage_changes = overtaken  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ConflictError):
+            service.promote(NAME, "1.1.0", Stage.PRODUCTION)
+    finally:
+        del backend.apply_stage_changes
+
+    assert service.pending(NAME) == []
+    kinds = [event.kind for event in service.history(NAME)]
+    assert kinds[-1] is EventKind.TRANSITION_ABANDONED
+    service.promote(NAME, "1.1.0", Stage.STAGING)
+
+
+def test_repair_abandons_overtaken_operation(
+    service: RegistryService,
+    backend: Backend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _register(service, tmp_path, b"w1", version="1.0.0")
+    _register(service, tmp_path, b"w2", version="1.1.0")
+    _to_production(service, "1.0.0")
+    service.promote(NAME, "1.1.0", Stage.STAGING)
+
+    def killed(model, changes):
+        raise KeyboardInterrupt("process killed")
+
+    monkeypatch.setattr(backend, "apply_stage_changes", killed)
+    with pytest.raises(KeyboardInterrupt):
+        service.promote(NAME, "1.1.0", Stage.PRODUCTION)
+    monkeypatch.undo()
+    # Meanwhile, someone moves 1.1.0 back to development outside the operation.
+    backend.apply_stage_changes(
+        parse_model_name(NAME), [_change("1.1.0", Stage.STAGING, Stage.DEVELOPMENT)]
+    )
+
+    repaired = service.repair(NAME)
+
+    assert len(repaired) == 1
+    assert repaired[0].abandoned is not None
+    assert "overtaken" in repaired[0].abandoned
+    assert service.pending(NAME) == []
+    assert _stages(service) == {"1.0.0": Stage.PRODUCTION, "1.1.0": Stage.DEVELOPMENT}
+    service.promote(NAME, "1.1.0", Stage.STAGING)
+
+
+def _change(version: str, source: Stage, target: Stage):
+    from unireg.domain import StageChange
+
+    return StageChange(
+        version=SemVer.parse(version), from_stage=source, to_stage=target
+    )

@@ -355,17 +355,26 @@ def history(ctx: click.Context, client: str, name: str, as_json: bool) -> None:
     if as_json:
         emit_json([event.model_dump(mode="json") for event in events])
         return
+    closed = {
+        event.operation_id
+        for event in events
+        if event.kind in ("transition-completed", "transition-abandoned")
+    }
     rows = []
     for event in events:
+        kind = str(event.kind)
         if event.kind == "transition-started":
-            continue
+            if event.operation_id in closed:
+                continue
+            kind = "transition-started (unfinished: run unireg repair)"
         changes = "; ".join(
             f"{c.version} {c.from_stage}->{c.to_stage}" for c in event.changes
         )
         what = changes or (str(event.version) if event.version else "")
         if event.incident_id and event.kind == "rollback":
             what = f"incident {event.incident_id}"
-        rows.append([utc(event.at), event.actor, event.kind, what, event.reason])
+        reason = " ".join(event.reason.split())
+        rows.append([utc(event.at), event.actor, kind, what, reason])
     table(["TIME", "ACTOR", "EVENT", "VERSIONS", "REASON"], rows)
 
 
@@ -382,7 +391,13 @@ def repair(ctx: click.Context, client: str, name: str) -> None:
         changes = "; ".join(
             f"{c.version} {c.from_stage}->{c.to_stage}" for c in operation.changes
         )
-        click.echo(f"finished operation {operation.operation_id}: {changes}")
+        if operation.abandoned:
+            click.echo(
+                f"abandoned operation {operation.operation_id} ({changes}): "
+                f"{operation.abandoned}"
+            )
+        else:
+            click.echo(f"finished operation {operation.operation_id}: {changes}")
 
 
 @cli.command()

@@ -60,6 +60,7 @@ class EventKind(StrEnum):
     REGISTERED = "registered"
     TRANSITION_STARTED = "transition-started"
     TRANSITION_COMPLETED = "transition-completed"
+    TRANSITION_ABANDONED = "transition-abandoned"
     ROLLBACK = "rollback"
     CHECKLIST_RUN = "checklist-run"
     CHECK_RECORDED = "check-recorded"

@@ -37,7 +37,8 @@ def audit_events(
     completed = {
         event.operation_id
         for event in events
-        if event.kind is EventKind.TRANSITION_COMPLETED
+        if event.kind
+        in (EventKind.TRANSITION_COMPLETED, EventKind.TRANSITION_ABANDONED)
     }
     return [
         event

@@ -70,6 +70,7 @@ class Transition:
     operation_id: str
     changes: tuple[StageChange, ...]
     incident_id: str | None = None
+    abandoned: str | None = None
 
 
 @dataclass(frozen=True)
@@ -577,9 +578,28 @@ class RegistryService:
             incident_id=incident_id,
             details=details or {},
         )
-        self.backend.apply_stage_changes(model, changes)
+        try:
+            self.backend.apply_stage_changes(model, changes)
+        except ConflictError as exc:
+            # Another operation moved a version first: close this one so that it
+            # does not block the model, then report the conflict.
+            self._abandon(started, exc.message)
+            raise
         self._finish(started)
         return Transition(operation_id, tuple(changes), incident_id)
+
+    def _abandon(self, started: Event, why: str) -> None:
+        self._append(
+            EventKind.TRANSITION_ABANDONED,
+            parse_model_name(started.model),
+            changes=started.changes,
+            reason=why,
+            operation_id=started.operation_id,
+            incident_id=started.incident_id,
+        )
+        log.warning(
+            "abandoned operation %s on %s: %s", started.operation_id, started.model, why
+        )
 
     def _finish(self, started: Event) -> None:
         model = parse_model_name(started.model)
@@ -621,32 +641,70 @@ class RegistryService:
         return self._pending(self.model_name(name))
 
     def repair(self, name: str) -> list[Transition]:
-        """Finish every interrupted operation of a model, in the order it started."""
+        """Finish every interrupted operation of a model, in the order it started.
+
+        An operation that another one has overtaken (one of its versions is no
+        longer in the stage it expected) is closed as abandoned instead.
+        """
         model = self.model_name(name)
         self.authorize(Action.REPAIR)
         repaired = []
         for operation in self._pending(model):
             started = operation.started
-            self.backend.apply_stage_changes(model, started.changes)
-            self._finish(started)
             assert started.operation_id is not None
+            try:
+                # Check every change first, so that an overtaken operation is not
+                # half-applied on a backend that applies changes one by one.
+                self._check_changes(model, started.changes)
+                self.backend.apply_stage_changes(model, started.changes)
+            except ConflictError as exc:
+                why = f"overtaken by a later change: {exc.message}"
+                self._abandon(started, why)
+                repaired.append(
+                    Transition(
+                        started.operation_id,
+                        started.changes,
+                        started.incident_id,
+                        abandoned=why,
+                    )
+                )
+                continue
+            self._finish(started)
             repaired.append(
                 Transition(started.operation_id, started.changes, started.incident_id)
             )
         return repaired
 
+    def _check_changes(self, model: ModelName, changes: Sequence[StageChange]) -> None:
+        """Raise ConflictError unless each version is in its change's from or to
+        stage."""
+        stages = {
+            item.version: item.stage for item in self.backend.list_versions(model)
+        }
+        for change in changes:
+            current = stages.get(change.version)
+            if current not in (change.from_stage, change.to_stage):
+                raise ConflictError(
+                    f"{model} {change.version} is in {current or 'no stage'}, not "
+                    f"{change.from_stage}",
+                    client=self.client,
+                    backend=self.backend.kind,
+                    resource=f"{model}/{change.version}",
+                )
+
     def _pending(self, model: ModelName) -> list[PendingOperation]:
         events = self.backend.list_events(model)
-        completed = {
+        closed = {
             event.operation_id
             for event in events
-            if event.kind is EventKind.TRANSITION_COMPLETED
+            if event.kind
+            in (EventKind.TRANSITION_COMPLETED, EventKind.TRANSITION_ABANDONED)
         }
         return [
             PendingOperation(event)
             for event in events
             if event.kind is EventKind.TRANSITION_STARTED
-            and event.operation_id not in completed
+            and event.operation_id not in closed
         ]
 
     def _raise_if_pending(self, model: ModelName) -> None:
