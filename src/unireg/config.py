@@ -165,15 +165,43 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> AgencyConfig:
     return parse_config(path.read_text(encoding="utf-8"), str(path))
 
 
-def parse_config(text: str, source: str) -> AgencyConfig:
+def load_yaml(text: str, source: str) -> Any:
+    """Parse YAML, reading ``1e-6`` as a number as JSON and YAML 1.2 do.
+
+    PyYAML follows YAML 1.1, where a float needs a dot, so ``1e-06`` (as Python's
+    json module writes small numbers) would otherwise load as a string. A syntax
+    error becomes one line naming the source, line and column.
+    """
     import yaml  # imported here: a command without a file never pays for it
 
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        list("-+0123456789"),
+    )
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InvalidInputError(
+            f"{source} is not valid YAML{where}: {exc.problem}"
+        ) from exc
     except yaml.YAMLError as exc:
         raise InvalidInputError(f"{source} is not valid YAML: {exc}") from exc
+
+
+def parse_config(text: str, source: str) -> AgencyConfig:
+    data = load_yaml(text, source)
     if data is None:
-        data = {}
+        raise InvalidInputError(
+            f"{source} is empty: list the agency's clients under 'clients:' (see "
+            "config/unireg.example.yaml), or remove the file to use the embedded "
+            "registry for every client"
+        )
     if not isinstance(data, dict):
         raise InvalidInputError(
             f"{source} must be a mapping with a 'clients:' key, "

@@ -315,3 +315,44 @@ def test_record_file_fills_record(capsys, artifacts, tmp_path) -> None:
     assert shown["record"]["metrics"] == {"auc": 0.9, "f1": 0.8}
     assert shown["record"]["model_card"]["purpose"] == "churn"
     assert shown["record"]["feature_schema"][0]["name"] == "tenure"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("record.json", '{"metrics": {"loss": 1e-06, "auc": 9.1E-1}}'),
+        ("record.yaml", "metrics: {loss: 1e-6, auc: 9.1E-1}\n"),
+    ],
+)
+def test_record_reads_exponent_numbers(capsys, artifacts, tmp_path, name, text) -> None:
+    record = tmp_path / name
+    record.write_text(text)
+
+    result = _register(
+        capsys, artifacts["1"], "--version", "1.0.0", "--record", str(record)
+    )
+
+    assert result.code == 0, result.err
+    shown = json.loads(run(capsys, "show", "-c", "acme", NAME, "1.0.0", "--json").out)
+    assert shown["record"]["metrics"] == {"loss": 1e-06, "auc": 0.91}
+
+
+def test_broken_yaml_is_one_line(capsys, tmp_path) -> None:
+    config = tmp_path / "agency.yaml"
+    config.write_text("clients: [\n")
+
+    result = run(capsys, "--config", str(config), "list", "-c", "acme")
+
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert "is not valid YAML at line 2, column 1" in result.err
+
+
+def test_empty_config_is_rejected(capsys, tmp_path) -> None:
+    config = tmp_path / "agency.yaml"
+    config.write_text("")
+
+    result = run(capsys, "--config", str(config), "list", "-c", "acme")
+
+    assert result.code == 2
+    assert "is empty" in result.err

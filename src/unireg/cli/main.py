@@ -87,14 +87,24 @@ def _scalar(text: str) -> Any:
 
 
 def _read_record(path: str | None) -> dict[str, Any]:
+    """Read a record file: JSON when it ends in .json, YAML otherwise."""
     if path is None:
         return {}
-    import yaml
+    from unireg.config import load_yaml
 
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
         raise InvalidInputError(f"cannot read record file {path!r}: {exc}") from exc
+    if path.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"record file {path!r} is not valid JSON: {exc}"
+            ) from exc
+    else:
+        data = load_yaml(text, f"record file {path!r}")
     if not isinstance(data, dict):
         raise InvalidInputError(
             f"record file {path!r} must hold a JSON or YAML mapping of record fields"
