@@ -52,6 +52,8 @@ from .governance import Governance
 
 log = logging.getLogger(__name__)
 
+_BUMP_ATTEMPTS = 5
+
 _URI_SCHEMES = ("s3://", "gs://", "azureml://", "https://", "file://", "http://")
 
 
@@ -158,33 +160,39 @@ class RegistryService:
         self.backend.check_record(model, draft)
         self.authorize(Action.REGISTER)
 
-        existing = self.backend.list_versions(model)
-        if explicit is not None:
-            target = explicit
-        else:
-            assert part is not None
-            highest = max((item.version for item in existing), default=None)
-            # A retried pipeline run with --bump must not register the same
-            # artifact twice: the highest version with the same digest is returned.
-            if highest is not None:
-                latest = self.backend.get_version(model, highest)
-                if latest.record.artifact.sha256 == artifact_ref.sha256:
-                    return Registration(latest, False)
-            target = next_version((item.version for item in existing), part)
-
-        if any(item.version == target for item in existing):
-            return Registration(self._existing(model, target, artifact_ref), False)
-
         if local_path is not None:
             uri = self.backend.put_artifact(model, local_path, artifact_ref)
             draft = draft.model_copy(
                 update={"artifact": artifact_ref.model_copy(update={"uri": uri})}
             )
-        try:
-            created = self.backend.create_version(model, target, draft, INITIAL_STAGE)
-        except ConflictError:
-            # Another process registered the same version in the meantime.
-            return Registration(self._existing(model, target, artifact_ref), False)
+
+        # With --bump, a registration that loses the version to a concurrent one
+        # takes the next version instead, a bounded number of times.
+        attempts = 1 if explicit is not None else _BUMP_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            existing = self.backend.list_versions(model)
+            if explicit is not None:
+                target = explicit
+            else:
+                assert part is not None
+                found = self._same_artifact_at_top(model, existing, artifact_ref)
+                if found is not None:
+                    return Registration(found, False)
+                target = next_version((item.version for item in existing), part)
+            if any(item.version == target for item in existing):
+                return Registration(self._existing(model, target, artifact_ref), False)
+            try:
+                created = self.backend.create_version(
+                    model, target, draft, INITIAL_STAGE
+                )
+                break
+            except ConflictError:
+                # Another process registered the same version in the meantime.
+                if explicit is not None or attempt == attempts:
+                    return Registration(
+                        self._existing(model, target, artifact_ref), False
+                    )
+                log.info("%s %s was taken concurrently; bumping again", model, target)
         self._append(
             EventKind.REGISTERED,
             model,
@@ -224,6 +232,23 @@ class RegistryService:
         )
         return self.backend.get_version(model, version.version)
 
+    def _same_artifact_at_top(
+        self,
+        model: ModelName,
+        existing: Sequence[VersionSummary],
+        artifact: ArtifactRef,
+    ) -> ModelVersion | None:
+        """Return the highest version if it holds the same artifact.
+
+        A retried pipeline run with --bump must not register the same artifact
+        twice.
+        """
+        highest = max((item.version for item in existing), default=None)
+        if highest is None:
+            return None
+        latest = self.backend.get_version(model, highest)
+        return latest if latest.record.artifact.sha256 == artifact.sha256 else None
+
     def _existing(
         self, model: ModelName, version: SemVer, artifact: ArtifactRef
     ) -> ModelVersion:
@@ -232,7 +257,7 @@ class RegistryService:
             raise ConflictError(
                 f"{model} {version} is already registered with artifact digest "
                 f"{current.record.artifact.sha256}, not {artifact.sha256}: register "
-                "the new artifact as a new version (use --bump)",
+                "the new artifact under a new version",
                 client=self.client,
                 backend=self.backend.kind,
                 resource=f"{model}/{version}",
