@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import run
 from tests.report.conftest import MARKUP, config_for, populate
 from unireg.report.gather import ReportOptions, gather
@@ -161,3 +163,26 @@ def test_viewer_sees_only_own_clients(capsys, tmp_path: Path) -> None:
     assert result.code == 0
     clients = [c["client"] for c in json.loads(result.out)["clients"]]
     assert clients == ["globex"]
+
+
+def test_unfinished_operation_is_flagged(tmp_path: Path, monkeypatch) -> None:
+    from unireg.api import Registry
+    from unireg.service.registry import RegistryService
+
+    config = config_for(tmp_path, {"acme": "local"})
+    populate(config, "acme", tmp_path)
+
+    def killed(self, started):
+        raise KeyboardInterrupt("process killed")
+
+    monkeypatch.setattr(RegistryService, "_finish", killed)
+    with Registry("acme", config=config) as registry, pytest.raises(KeyboardInterrupt):
+        registry.promote("acme_retail_churn_v1", "1.1.0", "production")
+    monkeypatch.undo()
+
+    report = gather(config, ["acme"])
+
+    assert report.clients[0].models[0].unfinished_operations == 1
+    table = to_table(report)
+    assert "UNFINISHED OPERATION: run unireg repair" in table
+    assert "unfinished operations on acme/acme_retail_churn_v1 need repair" in table

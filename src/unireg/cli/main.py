@@ -495,8 +495,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+        click.echo(
+            "interrupted: if a promotion or rollback was under way, `unireg history` "
+            "shows it as unfinished and `unireg repair` finishes it",
+            err=True,
+        )
+        sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

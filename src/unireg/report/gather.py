@@ -182,6 +182,7 @@ def _model_row(registry: Registry, name: str) -> ModelRow:
         stage_counts=by_stage,
         last_change=_last_change(events),
         failed_checklists=_failed_checklists(events, versions),
+        unfinished_operations=_unfinished(events),
         metrics_history=[
             VersionMetrics(
                 version=str(record.version),
@@ -259,6 +260,22 @@ def _failed_checklists(
         for version, event in sorted(latest.items())
         if not event.details.get("passed")
     ]
+
+
+def _unfinished(events: list[Event]) -> int:
+    """Count promotions and rollbacks that started and were never closed."""
+    closed = {
+        event.operation_id
+        for event in events
+        if event.kind
+        in (EventKind.TRANSITION_COMPLETED, EventKind.TRANSITION_ABANDONED)
+    }
+    return sum(
+        1
+        for event in events
+        if event.kind is EventKind.TRANSITION_STARTED
+        and event.operation_id not in closed
+    )
 
 
 def _last_change(events: list[Event]) -> LastChange | None:

@@ -57,6 +57,7 @@ class ModelRow(_Row):
     last_change: LastChange | None
     failed_checklists: list[FailedChecklist]
     metrics_history: list[VersionMetrics]
+    unfinished_operations: int = 0
 
 
 class ClientStatus(StrEnum):

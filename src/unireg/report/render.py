@@ -35,6 +35,8 @@ def _counts(row: ModelRow) -> str:
 
 
 def _last(row: ModelRow) -> str:
+    if row.unfinished_operations:
+        return "UNFINISHED OPERATION: run unireg repair"
     if row.last_change is None:
         return "-"
     return f"{_utc(row.last_change.at)} {row.last_change.actor} {row.last_change.event}"
@@ -113,6 +115,14 @@ def to_table(report: Report) -> str:
 def _footer(report: Report) -> str:
     failed = [c.client for c in report.clients if c.status != "ok"]
     state = f"partial: {', '.join(failed)} could not be read" if failed else "complete"
+    unfinished = [
+        f"{c.client}/{row.model}"
+        for c in report.clients
+        for row in c.models
+        if row.unfinished_operations
+    ]
+    if unfinished:
+        state += f"; unfinished operations on {', '.join(unfinished)} need repair"
     moment = _utc(report.generated_at)
     return f"report of {len(report.clients)} clients at {moment}: {state}"
 
