@@ -185,7 +185,7 @@ def audit(
                 e.actor,
                 e.model,
                 e.kind,
-                _versions(e),
+                describe_versions(e),
                 _checklist(e.details),
                 e.reason,
             ]
@@ -194,7 +194,8 @@ def audit(
     )
 
 
-def _versions(event: Event) -> str:
+def describe_versions(event: Event) -> str:
+    """Summarize the versions an event touched, and a check's outcome."""
     if event.changes:
         return "; ".join(
             f"{c.version} {c.from_stage}->{c.to_stage}" for c in event.changes
@@ -202,6 +203,9 @@ def _versions(event: Event) -> str:
     if event.kind == "check-recorded":
         outcome = "passed" if event.details.get("passed") else "failed"
         return f"{event.version} {event.details.get('check')} {outcome}"
+    if event.kind == "checklist-run":
+        verdict = "passed" if event.details.get("passed") else "failed"
+        return f"{event.version} {verdict}"
     return str(event.version or "")
 
 

@@ -377,10 +377,7 @@ def history(ctx: click.Context, client: str, name: str, as_json: bool) -> None:
             if event.operation_id in closed:
                 continue
             kind = "transition-started (unfinished: run unireg repair)"
-        changes = "; ".join(
-            f"{c.version} {c.from_stage}->{c.to_stage}" for c in event.changes
-        )
-        what = changes or (str(event.version) if event.version else "")
+        what = governance.describe_versions(event)
         if event.incident_id and event.kind == "rollback":
             what = f"incident {event.incident_id}"
         reason = " ".join(event.reason.split())

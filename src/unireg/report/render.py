@@ -124,7 +124,9 @@ def _footer(report: Report) -> str:
     if unfinished:
         state += f"; unfinished operations on {', '.join(unfinished)} need repair"
     moment = _utc(report.generated_at)
-    return f"report of {len(report.clients)} clients at {moment}: {state}"
+    count = len(report.clients)
+    clients = "client" if count == 1 else "clients"
+    return f"report of {count} {clients} at {moment}: {state}"
 
 
 def to_json(report: Report) -> str:
