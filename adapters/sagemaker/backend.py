@@ -36,7 +36,7 @@ from unireg.port import Backend, Capabilities
 
 from . import mapping
 from .connection import Connection
-from .packages import Packages
+from .packages import Package, Packages
 from .settings import SageMakerSettings, parse_settings
 from .storage import Storage
 
@@ -145,9 +145,45 @@ class SageMakerBackend(Backend):
                 backend=self.kind,
                 resource=created["ModelPackageArn"],
             )
+        self._settle_race(name, package)
         self.packages.remember(group, package)
         log.info("created %s for %s %s", package.arn, name, version)
         return ModelVersion(**package.summary(name).model_dump(), record=record)
+
+    def _settle_race(self, name: ModelName, package: Package) -> None:
+        """Delete the new package if a concurrent registration made the same version
+        first, and raise ConflictError naming the winner.
+
+        SageMaker has no unique key on customer metadata, so two processes can both
+        pass the existence check. One list after the create shows any package this
+        process has not described; the lowest version number keeps the semantic
+        version, matching what reads pick.
+        """
+        group = self.native_model_name(name)
+        known = self.packages.known_arns(group) | {package.arn}
+        for arn in self.packages.package_arns(name):
+            if arn in known:
+                continue
+            other = self.packages.describe(arn, missing_ok=True)
+            if other is None or other.version != package.version:
+                continue
+            if other.native_id > package.native_id:
+                continue
+            sagemaker = self.connection.sagemaker()
+            self.connection.call(
+                "DeleteModelPackage",
+                package.arn,
+                sagemaker.delete_model_package,
+                ModelPackageName=package.arn,
+            )
+            self.packages.remember(group, other)
+            raise ConflictError(
+                f"{name} {package.version} was registered concurrently as "
+                f"{other.arn}; this registration's package was deleted",
+                client=self.client,
+                backend=self.kind,
+                resource=other.arn,
+            )
 
     def get_version(self, name: ModelName, version: SemVer) -> ModelVersion:
         package = self.packages.require(name, version)

@@ -227,6 +227,11 @@ class Packages:
             )
         return package
 
+    def known_arns(self, group: str) -> set[str]:
+        """Return the ARNs of this group's packages already described."""
+        with self._arns_lock:
+            return {arn for (known, _), arn in self._arns.items() if known == group}
+
     def remember(self, group: str, package: Package) -> None:
         with self._arns_lock:
             self._arns[(group, package.version)] = package.arn

@@ -58,16 +58,17 @@ def test_create_version_budget(
         "PutObject": 2,
         "DescribeModelPackageGroup": 1,
         "CreateModelPackageGroup": 1,
-        "ListModelPackages": 1,
+        "ListModelPackages": 2,
         "CreateModelPackage": 1,
         "DescribeModelPackage": 1,
     }
-    # With N = 2 versions: a scan of N packages, then the new one.
+    # With N = 2 versions: a scan of N packages, the new one, and one list to
+    # find a concurrent registration of the same version.
     assert third == {
         "HeadObject": 1,
         "PutObject": 2,
         "DescribeModelPackageGroup": 1,
-        "ListModelPackages": 1,
+        "ListModelPackages": 2,
         "CreateModelPackage": 1,
         "DescribeModelPackage": 2 + 1,
     }
@@ -164,9 +165,9 @@ def test_service_budgets(
     )
     promoted = run(lambda service: service.promote(str(MODEL), "1.1.0", "staging"))
 
-    # register with N = 2: list (1 + N), upload (2), create (5 + N), event (1).
+    # register with N = 2: list (1 + N), upload (2), create (6 + N), event (1).
     assert registered == {
-        "ListModelPackages": 2,
+        "ListModelPackages": 3,
         "DescribeModelPackage": 2 + 2 + 1,
         "HeadObject": 1,
         "PutObject": 3,

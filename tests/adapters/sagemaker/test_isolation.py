@@ -9,8 +9,9 @@ from unireg_adapters.sagemaker.backend import SageMakerBackend
 from unireg_adapters.sagemaker.emulator import account_for
 
 from tests.adapters.sagemaker.conftest import MODEL, Provision, register
+from tests.records import artifact_ref
 from unireg.domain import SemVer, parse_model_name
-from unireg.errors import NotFoundError, PermissionDeniedError
+from unireg.errors import ConflictError, NotFoundError, PermissionDeniedError
 
 GLOBEX_MODEL = parse_model_name("globex_retail_churn_v1")
 
@@ -111,3 +112,29 @@ def test_short_role_credentials_are_renewed(provision: Provision) -> None:
 
     assert backend.stats.by_operation["AssumeRole"] >= 3
     assert backend.stats.by_operation["ListModelPackageGroups"] == 2
+
+
+def test_concurrent_same_version_keeps_first(
+    provision, backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two registrations of one version pass the existence check together; the
+    later package is deleted and its registration gets ConflictError."""
+    other = SageMakerBackend(backend.client, backend.settings)
+    register(backend, tmp_path, "1.0.0", b"w0")
+    real_put = backend.storage.put_manifest
+
+    def competitor_first(payload, digest):
+        real_put(payload, digest)
+        register(other, tmp_path / "other", "1.1.0", b"competitor")
+
+    monkeypatch.setattr(backend.storage, "put_manifest", competitor_first)
+    with pytest.raises(ConflictError, match="registered concurrently"):
+        register(backend, tmp_path, "1.1.0", b"mine")
+    monkeypatch.undo()
+
+    fresh = SageMakerBackend(backend.client, backend.settings)
+    versions = {str(v.version): v for v in fresh.list_versions(MODEL)}
+    assert sorted(versions) == ["1.0.0", "1.1.0"]
+    kept = fresh.get_version(MODEL, SemVer(1, 1, 0))
+    assert kept.record.artifact.sha256 == artifact_ref(b"competitor").sha256
+    assert len(fresh.packages.package_arns(MODEL)) == 2
