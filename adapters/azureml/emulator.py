@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import random
+import shutil
 import signal
 import tempfile
 import threading
@@ -256,9 +257,11 @@ class RunningEmulator:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop serving and delete the certificate and its private key."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        shutil.rmtree(self._directory, ignore_errors=True)
 
     def env(self) -> dict[str, str]:
         """Return the environment a CLI subprocess needs: none, because each

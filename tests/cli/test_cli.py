@@ -356,3 +356,26 @@ def test_empty_config_is_rejected(capsys, tmp_path) -> None:
 
     assert result.code == 2
     assert "is empty" in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--version", "1.0.0", "--sha256", "zz"], "--sha256 'zz' is not a SHA-256"),
+        (["--version", "99999999999.0.0"], "more than 9 digits"),
+    ],
+)
+def test_bad_digest_and_huge_version(capsys, artifacts, args, message) -> None:
+    result = _register(capsys, artifacts["1"], *args)
+
+    assert result.code == 2
+    assert message in result.err
+
+
+def test_show_names_stages_for_bad_selector(capsys, artifacts) -> None:
+    _register(capsys, artifacts["1"], "--version", "1.0.0")
+
+    result = run(capsys, "show", "-c", "acme", NAME, "nonsense")
+
+    assert result.code == 2
+    assert "neither a version such as 1.4.0 nor a stage" in result.err

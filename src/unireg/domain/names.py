@@ -55,7 +55,8 @@ def parse_model_name(text: str) -> ModelName:
     segments = text.split("_")
     if len(segments) != len(_SEGMENT_NAMES):
         raise InvalidInputError(
-            f"model name {text!r} has {len(segments)} segments separated by '_', "
+            f"model name {text!r} has {len(segments)} "
+            f"{'segment' if len(segments) == 1 else 'segments'} separated by '_', "
             "expected 4: {client}_{domain}_{task}_{variant}, "
             "for example acme_retail_churn_v1"
         )

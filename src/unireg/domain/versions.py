@@ -23,6 +23,7 @@ from pydantic_core import core_schema
 from unireg.errors import InvalidInputError
 
 _SEMVER = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
+_TOO_LONG = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 _LABEL = re.compile(r"(0|[1-9][0-9]{0,8})-(0|[1-9][0-9]{0,8})-(0|[1-9][0-9]{0,8})")
 
 
@@ -46,9 +47,14 @@ class SemVer:
     def parse(cls, text: str) -> SemVer:
         match = _SEMVER.fullmatch(text) if isinstance(text, str) else None
         if match is None:
+            if isinstance(text, str) and _TOO_LONG.fullmatch(text):
+                raise InvalidInputError(
+                    f"version {text!r} has a part of more than 9 digits; each part "
+                    "must fit every cloud's labels and tags"
+                )
             raise InvalidInputError(
                 f"version {text!r} is not a semantic version: use MAJOR.MINOR.PATCH "
-                "with no leading zeros, for example 1.4.0, or --bump"
+                "with no leading zeros, for example 1.4.0"
             )
         return cls(*(int(part) for part in match.groups()))
 

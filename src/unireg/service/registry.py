@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ from .governance import Governance
 log = logging.getLogger(__name__)
 
 _BUMP_ATTEMPTS = 5
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 _URI_SCHEMES = ("s3://", "gs://", "azureml://", "https://", "file://", "http://")
 
@@ -268,6 +270,8 @@ class RegistryService:
         self, artifact: str, artifact_format: str, sha256: str | None
     ) -> tuple[Path | None, ArtifactRef]:
         if artifact.startswith(_URI_SCHEMES):
+            if sha256 is not None:
+                _check_sha256(sha256)
             if sha256 is None:
                 sha256, size = self.backend.describe_artifact(artifact)
             else:
@@ -281,6 +285,8 @@ class RegistryService:
                 "serialized model, or a URI such as s3://bucket/key"
             )
         digest, size = sha256_file(path)
+        if sha256 is not None:
+            _check_sha256(sha256)
         if sha256 is not None and sha256 != digest:
             raise InvalidInputError(
                 f"artifact {artifact!r} has digest {digest}, not the {sha256} given "
@@ -345,7 +351,15 @@ class RegistryService:
             return self.backend.get_version(
                 model, max(holders, key=_by_version).version
             )
-        return self.backend.get_version(model, SemVer.parse(selector))
+        try:
+            version = SemVer.parse(selector)
+        except InvalidInputError:
+            stages = ", ".join(stage.value for stage in Stage)
+            raise InvalidInputError(
+                f"{selector!r} is neither a version such as 1.4.0 nor a stage "
+                f"({stages})"
+            ) from None
+        return self.backend.get_version(model, version)
 
     def history(self, name: str) -> list[Event]:
         model = self.model_name(name)
@@ -782,6 +796,14 @@ class RegistryService:
         )
         self.backend.append_event(event)
         return event
+
+
+def _check_sha256(sha256: str) -> None:
+    if not _SHA256.fullmatch(sha256):
+        raise InvalidInputError(
+            f"--sha256 {sha256!r} is not a SHA-256 digest: give 64 lowercase "
+            "hexadecimal characters"
+        )
 
 
 def _promote_action(target: Stage) -> Action:
