@@ -379,3 +379,17 @@ def test_show_names_stages_for_bad_selector(capsys, artifacts) -> None:
 
     assert result.code == 2
     assert "neither a version such as 1.4.0 nor a stage" in result.err
+
+
+def test_repeat_with_other_record_warns(capsys, artifacts) -> None:
+    _register(capsys, artifacts["1"], "--version", "1.0.0", "--metric", "auc=0.9")
+
+    again = _register(
+        capsys, artifacts["1"], "--version", "1.0.0", "--metric", "auc=0.5"
+    )
+
+    assert again.code == 0
+    assert again.out.startswith("already registered")
+    assert "the given metrics differ from it" in again.err
+    shown = json.loads(run(capsys, "show", "-c", "acme", NAME, "1.0.0", "--json").out)
+    assert shown["record"]["metrics"] == {"auc": 0.9}

@@ -208,6 +208,13 @@ def register(
         f"{verb} {registered.name} {registered.version} "
         f"(native id {registered.native_id}) in {registered.stage}"
     )
+    if result.ignored_fields:
+        click.echo(
+            f"warning: the stored record was kept; the given "
+            f"{', '.join(result.ignored_fields)} differ from it. A version never "
+            "changes: register a new version to change its record",
+            err=True,
+        )
 
 
 @cli.command("list")

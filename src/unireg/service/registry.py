@@ -61,10 +61,15 @@ _URI_SCHEMES = ("s3://", "gs://", "azureml://", "https://", "file://", "http://"
 
 @dataclass(frozen=True)
 class Registration:
-    """The outcome of ``register``: the version, and whether this call created it."""
+    """The outcome of ``register``: the version, and whether this call created it.
+
+    ``ignored_fields`` names the record fields of an existing version that this
+    call gave differently; the stored record is kept, since a version never changes.
+    """
 
     version: ModelVersion
     created: bool
+    ignored_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,10 +184,12 @@ class RegistryService:
                 assert part is not None
                 found = self._same_artifact_at_top(model, existing, artifact_ref)
                 if found is not None:
-                    return Registration(found, False)
+                    return self._unchanged(found, draft)
                 target = next_version((item.version for item in existing), part)
             if any(item.version == target for item in existing):
-                return Registration(self._existing(model, target, artifact_ref), False)
+                return self._unchanged(
+                    self._existing(model, target, artifact_ref), draft
+                )
             try:
                 created = self.backend.create_version(
                     model, target, draft, INITIAL_STAGE
@@ -191,8 +198,8 @@ class RegistryService:
             except ConflictError:
                 # Another process registered the same version in the meantime.
                 if explicit is not None or attempt == attempts:
-                    return Registration(
-                        self._existing(model, target, artifact_ref), False
+                    return self._unchanged(
+                        self._existing(model, target, artifact_ref), draft
                     )
                 log.info("%s %s was taken concurrently; bumping again", model, target)
         self._append(
@@ -233,6 +240,28 @@ class RegistryService:
             automated=True,
         )
         return self.backend.get_version(model, version.version)
+
+    def _unchanged(self, existing: ModelVersion, given: VersionRecord) -> Registration:
+        """Return an existing version, naming the record fields given differently.
+
+        Lineage captured from the environment (code, dependencies) and the
+        artifact's location are left out: they change between runs of one pipeline.
+        """
+        ignored = tuple(
+            field
+            for field in VersionRecord.model_fields
+            if field not in ("artifact", "code", "dependencies")
+            and getattr(given, field) != getattr(existing.record, field)
+        )
+        if ignored:
+            log.warning(
+                "%s %s exists; the given %s differ from the stored record and were "
+                "not applied",
+                existing.name,
+                existing.version,
+                ", ".join(ignored),
+            )
+        return Registration(existing, False, ignored)
 
     def _same_artifact_at_top(
         self,
