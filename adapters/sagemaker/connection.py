@@ -106,6 +106,10 @@ class Connection:
             },
             connect_timeout=10,
             read_timeout=60,
+            # The report reads up to 8 models of a client at once, and each model's
+            # packages 8 at a time; botocore's default pool of 10 would discard
+            # connections with a warning.
+            max_pool_connections=64,
         )
 
     def _session(self) -> boto3.Session:

@@ -393,3 +393,21 @@ def test_repeat_with_other_record_warns(capsys, artifacts) -> None:
     assert "the given metrics differ from it" in again.err
     shown = json.loads(run(capsys, "show", "-c", "acme", NAME, "1.0.0", "--json").out)
     assert shown["record"]["metrics"] == {"auc": 0.9}
+
+
+def test_unknown_model_is_not_found(capsys) -> None:
+    listed = run(capsys, "list", "-c", "acme", NAME)
+    history = run(capsys, "history", "-c", "acme", NAME)
+
+    assert listed.code == 1
+    assert f"client acme has no model {NAME}" in listed.err
+    assert history.code == 1
+
+
+def test_repeat_without_record_does_not_warn(capsys, artifacts) -> None:
+    _register(capsys, artifacts["1"], "--version", "1.0.0", "--metric", "auc=0.9")
+
+    again = _register(capsys, artifacts["1"], "--version", "1.0.0")
+
+    assert again.code == 0
+    assert again.err == ""

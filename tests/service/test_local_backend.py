@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from unireg.errors import NotFoundError
 from unireg.local.backend import LocalBackend
 from unireg.service import RegistryService
 
@@ -16,6 +19,8 @@ def test_reads_of_empty_local_registry_create_nothing(tmp_path: Path) -> None:
     service = RegistryService(backend, "acme", "acme")
 
     assert service.list_models() == []
-    assert service.list_versions(NAME) == []
-    assert service.history(NAME) == []
+    with pytest.raises(NotFoundError, match="has no model acme_retail_churn_v1"):
+        service.list_versions(NAME)
+    with pytest.raises(NotFoundError, match="has no model"):
+        service.history(NAME)
     assert not root.exists()

@@ -227,9 +227,22 @@ def describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         location = ".".join(str(item) for item in error["loc"]) or "value"
-        message = re.sub(r"^Value error, ", "", error["msg"])
+        message = _PLAIN_MESSAGES.get(error["type"]) or re.sub(
+            r"^Value error, ", "", error["msg"]
+        )
         parts.append(f"{location}: {message}")
     return "; ".join(parts)
+
+
+# Plain wording for pydantic's error types whose own message names internals.
+_PLAIN_MESSAGES = {
+    "extra_forbidden": "unknown field; remove it or check its spelling",
+    "missing": "required field is missing",
+    "model_type": "must be a mapping of fields",
+    "model_attributes_type": "must be a mapping of fields",
+    "dict_type": "must be a mapping",
+    "list_type": "must be a list",
+}
 
 
 def manifest_json(name: str, version: SemVer, record: VersionRecord) -> bytes:

@@ -37,6 +37,6 @@ def check_transition(version: str, current: Stage, target: Stage) -> None:
         return
     allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
     raise RefusedError(
-        f"version {version} is in {current}; it cannot move to {target}. "
+        f"version {version} is in the {current} stage; it cannot move to {target}. "
         f"From {current} it can move to: {allowed}"
     )

@@ -167,11 +167,12 @@ class RegistrationUseCases(ServiceCore):
         ignored = tuple(
             field
             for field in VersionRecord.model_fields
-            if field not in ("artifact", "code", "dependencies")
+            if field in given.model_fields_set
+            and field not in ("artifact", "code", "dependencies")
             and getattr(given, field) != getattr(existing.record, field)
         )
         if ignored:
-            log.warning(
+            log.info(
                 "%s %s exists; the given %s differ from the stored record and were "
                 "not applied",
                 existing.name,

@@ -43,7 +43,16 @@ class RegistryService(RegistrationUseCases, TransitionUseCases, ChecklistUseCase
         """Return every version of a model, ordered by semantic version."""
         model = self.model_name(name)
         self.authorize(Action.VIEW)
-        return sorted(self.backend.list_versions(model), key=lambda item: item.version)
+        versions = self.backend.list_versions(model)
+        if not versions:
+            raise NotFoundError(
+                f"client {self.client} has no model {model}: check the name with "
+                f"`unireg list --client {self.client}`",
+                client=self.client,
+                backend=self.backend.kind,
+                resource=str(model),
+            )
+        return sorted(versions, key=lambda item: item.version)
 
     def show(self, name: str, selector: str) -> ModelVersion:
         """Return one version by semantic version, or the holder of a stage.
@@ -77,7 +86,16 @@ class RegistryService(RegistrationUseCases, TransitionUseCases, ChecklistUseCase
     def history(self, name: str) -> list[Event]:
         model = self.model_name(name)
         self.authorize(Action.VIEW)
-        return self.backend.list_events(model)
+        events = self.backend.list_events(model)
+        if not events and not self.backend.list_versions(model):
+            raise NotFoundError(
+                f"client {self.client} has no model {model}: check the name with "
+                f"`unireg list --client {self.client}`",
+                client=self.client,
+                backend=self.backend.kind,
+                resource=str(model),
+            )
+        return events
 
 
 def _by_version(item: VersionSummary) -> SemVer:
