@@ -146,7 +146,8 @@ def test_label_limit_exits_2(server: str, tmp_path: Path) -> None:
     assert "label" in result.stderr
     assert "team='Retention'" in result.stderr
     listed = _run(config, "list", "-c", "acme", NAME, "--json")
-    assert json.loads(listed.stdout) == []
+    assert listed.returncode == 1
+    assert f"client acme has no model {NAME}" in listed.stderr
 
 
 def test_bad_settings_exit_2(server: str, tmp_path: Path) -> None:
