@@ -95,7 +95,7 @@ class EmulatorApp:
         return fake_blob.handle_blob(self.blob, request)
 
     def _throttled(self, is_arm: bool) -> Response:
-        # ARM answers throttling with 429 and Retry-After in seconds
+        # ARM responds to throttling with 429 and Retry-After in seconds
         # (https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling);
         # azure-core's RetryPolicy also reads retry-after-ms, which keeps tests fast.
         module = fake_arm if is_arm else fake_blob
@@ -323,10 +323,10 @@ def _check_rate(label: str, rate: float) -> None:
 @click.option("--port", default=8443, show_default=True, help="TCP port on 127.0.0.1.")
 @click.option("--latency-ms", default=0.0, help="Delay added to every request, in ms.")
 @click.option(
-    "--throttle-rate", default=0.0, help="Share of requests answered 429 (0 to 1)."
+    "--throttle-rate", default=0.0, help="Share of requests that get a 429 response (0 to 1)."
 )
 @click.option(
-    "--error-rate", default=0.0, help="Share of requests answered 500 (0 to 1)."
+    "--error-rate", default=0.0, help="Share of requests that get a 500 response (0 to 1)."
 )
 @click.option("--seed", type=int, default=None, help="Seed of the fault generator.")
 @click.option(

@@ -52,7 +52,7 @@ Progress = Callable[[str, ClientReport], None]
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """How widely and how long the report reads."""
+    """Concurrency and time limits of the report's reads."""
 
     client_concurrency: int = 32
     model_concurrency: int = 8
@@ -65,7 +65,8 @@ def gather(
     options: ReportOptions = ReportOptions(),
     progress: Progress | None = None,
 ) -> Report:
-    """Read ``clients`` concurrently; never raise because one client failed."""
+    """Read ``clients`` concurrently; a client that fails or times out becomes a
+    row saying so instead of an exception."""
     pool = ThreadPoolExecutor(max(1, options.client_concurrency), "unireg-report")
     started = time.monotonic()
     futures: dict[str, Future[ClientReport | None]] = {
