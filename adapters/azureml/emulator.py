@@ -323,10 +323,14 @@ def _check_rate(label: str, rate: float) -> None:
 @click.option("--port", default=8443, show_default=True, help="TCP port on 127.0.0.1.")
 @click.option("--latency-ms", default=0.0, help="Delay added to every request, in ms.")
 @click.option(
-    "--throttle-rate", default=0.0, help="Share of requests that get a 429 response (0 to 1)."
+    "--throttle-rate",
+    default=0.0,
+    help="Share of requests that get a 429 response (0 to 1).",
 )
 @click.option(
-    "--error-rate", default=0.0, help="Share of requests that get a 500 response (0 to 1)."
+    "--error-rate",
+    default=0.0,
+    help="Share of requests that get a 500 response (0 to 1).",
 )
 @click.option("--seed", type=int, default=None, help="Seed of the fault generator.")
 @click.option(
