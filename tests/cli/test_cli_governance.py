@@ -198,3 +198,22 @@ def _actor() -> str:
     import getpass
 
     return getpass.getuser()
+
+
+@pytest.mark.parametrize("flags", [[], ["--passed", "--failed"]])
+def test_record_check_needs_one_outcome(capsys, registered, flags) -> None:
+    result = run(
+        capsys, "record-check", "-c", "acme", NAME, "1.0.0", "fairness", *flags
+    )
+
+    assert result.code == 2
+    assert "exactly one of --passed or --failed" in result.err
+
+
+def test_record_check_failed_is_recorded(capsys, registered) -> None:
+    result = run(
+        capsys, "record-check", "-c", "acme", NAME, "1.0.0", "fairness", "--failed"
+    )
+
+    assert result.code == 0
+    assert result.out == f"recorded fairness failed for {NAME} 1.0.0\n"

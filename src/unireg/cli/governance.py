@@ -71,7 +71,8 @@ def check(
 @click.argument("name")
 @click.argument("version")
 @click.argument("check_name", metavar="CHECK", type=click.Choice(_CHECKS))
-@click.option("--passed/--failed", required=True, help="The check's outcome.")
+@click.option("--passed", is_flag=True, help="The check passed.")
+@click.option("--failed", is_flag=True, help="The check failed.")
 @click.option("--evidence", default="", help="Link to the test run, report or runbook.")
 @click.pass_context
 def record_check(
@@ -81,6 +82,7 @@ def record_check(
     version: str,
     check_name: str,
     passed: bool,
+    failed: bool,
     evidence: str,
 ) -> None:
     """Record the outcome of a CHECK run outside unireg for VERSION of NAME.
@@ -88,6 +90,10 @@ def record_check(
     CHECK is integration-tests (with the serving infrastructure), fairness (bias
     checks) or rollback-procedure (documented and tested).
     """
+    if passed == failed:
+        raise InvalidInputError(
+            "give exactly one of --passed or --failed as the check's outcome"
+        )
     open_registry(ctx, client).record_check(name, version, check_name, passed, evidence)
     outcome = "passed" if passed else "failed"
     click.echo(f"recorded {check_name} {outcome} for {name} {version}")
