@@ -1,4 +1,4 @@
-"""What the ``unireg emulate`` commands share: the configuration they print."""
+"""Output shared by the ``unireg emulate`` commands: a client's configuration."""
 
 from __future__ import annotations
 

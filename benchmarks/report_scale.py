@@ -4,8 +4,8 @@ Starts the SageMaker, Vertex AI and Azure ML emulators on 127.0.0.1 in a child
 process, as remote services would be, spreads CLIENTS clients over them, and
 registers MODELS models of one version each per client with no added latency. Then
 every emulator adds LATENCY ms to each request, and the report is timed for one
-client of each cloud and for all clients at once; the last run repeats all clients
-with no added latency, to show how much of the time is latency.
+client of each cloud and for all clients at once. The last run repeats all clients
+with no added latency, which shows how much of the time is latency.
 
     python benchmarks/report_scale.py [--clients 50] [--models 20] [--latency-ms 100]
 """
@@ -49,9 +49,9 @@ def _cpu_seconds() -> float:
 def serve_emulators(clients: int) -> None:
     """Run the emulators in this process for a parent benchmark process.
 
-    Prints the client settings and environment as one JSON line, then obeys lines
-    on stdin: ``latency MS`` sets every emulator's added latency and ``cpu`` prints
-    this process's CPU seconds; end of input stops the emulators.
+    Prints the client settings and environment as one JSON line, then reads
+    commands from stdin. ``latency MS`` sets every emulator's added latency, and
+    ``cpu`` prints this process's CPU seconds. End of input stops the emulators.
     """
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     emulators = {cloud: _start(cloud) for cloud in CLOUDS}

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from unireg.domain import ArtifactRef, VersionRecord
+from unireg.domain import ArtifactRef, SemVer, Stage, StageChange, VersionRecord
 
 
 def write_artifact(directory: Path, content: bytes, name: str = "model.pkl") -> Path:
@@ -102,4 +102,10 @@ def full_record_fields() -> dict[str, Any]:
 def full_record(artifact: ArtifactRef) -> VersionRecord:
     return VersionRecord.model_validate(
         {**full_record_fields(), "artifact": artifact.model_dump()}
+    )
+
+
+def stage_change(version: str, source: Stage, target: Stage) -> StageChange:
+    return StageChange(
+        version=SemVer.parse(version), from_stage=source, to_stage=target
     )

@@ -241,7 +241,7 @@ def _put_version(
 
     if existing is not None:
         stored = existing["properties"]
-        # "Asset paths cannot be updated." is the service's answer to a PUT that
+        # "Asset paths cannot be updated." is the service's response to a PUT that
         # changes modelUri (azure-ai-ml 1.35.2 _artifacts/_constants.py,
         # ASSET_PATH_ERROR).
         if incoming.get("modelUri") not in (None, stored["modelUri"]):

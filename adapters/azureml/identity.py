@@ -1,4 +1,4 @@
-"""Who the adapter acts as: credentials and the principal named in their tokens."""
+"""The identity the adapter acts as: credentials and the principal in their tokens."""
 
 from __future__ import annotations
 

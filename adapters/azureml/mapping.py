@@ -74,7 +74,7 @@ def check_tags(tags: dict[str, str]) -> None:
     """Raise InvalidInputError for a record tag Azure would not hold."""
     if len(tags) + 4 > MAX_TAGS:
         raise InvalidInputError(
-            f"the record has {len(tags)} tags; Azure ML holds at most {MAX_TAGS} "
+            f"the record has {len(tags)} tags; Azure ML accepts at most {MAX_TAGS} "
             f"per version and unireg uses 4 of them: keep at most {MAX_TAGS - 4}"
         )
     for key, value in tags.items():

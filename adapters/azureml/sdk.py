@@ -89,7 +89,7 @@ class _EndpointAdapter(HTTPAdapter):
             request.url = self._endpoint + request.url[len(ARM_ENDPOINT) :]
         if not request.url.startswith(self._endpoint):
             raise ServiceRequestError(
-                f"request to {request.url} refused: this client is bound to "
+                f"request to {request.url} rejected: this client is bound to "
                 f"{self._endpoint}"
             )
         if self._ca_bundle:

@@ -25,7 +25,7 @@ LOOPBACK = "127.0.0.1"
 
 
 class AzureMLSettings(BaseModel):
-    """Where one client's Azure ML workspace and blob container are."""
+    """The location of one client's Azure ML workspace and blob container."""
 
     model_config = ConfigDict(extra="forbid")
 

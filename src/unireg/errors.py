@@ -5,7 +5,7 @@ Every error derives from ``UniregError`` and carries an exit code for the CLI:
     UniregError                 exit 1
     +-- InvalidInputError       exit 2: a name, version, record, flag or config value
     +-- NotFoundError           exit 1: a model, version or client does not exist
-    +-- ConflictError           exit 1: the change contradicts what the registry holds
+    +-- ConflictError           exit 1: the change contradicts the registry's content
     +-- RefusedError            exit 1: a rule of the registry forbids the operation
     +-- PermissionDeniedError   exit 1: the backend denied an action on a resource
     +-- BackendUnavailableError exit 1: the backend failed or could not be reached

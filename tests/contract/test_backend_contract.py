@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.records import artifact_ref, full_record, write_artifact
+from tests.records import artifact_ref, full_record, stage_change, write_artifact
 from unireg.domain import (
     Event,
     EventKind,
     ModelName,
     SemVer,
     Stage,
-    StageChange,
     new_id,
     parse_model_name,
     utc_now,
@@ -42,12 +41,6 @@ def _create(
     uri = backend.put_artifact(name, path, ref)
     record = full_record(ref.model_copy(update={"uri": uri}))
     return backend.create_version(name, SemVer.parse(version), record, stage)
-
-
-def _change(version: str, source: Stage, target: Stage) -> StageChange:
-    return StageChange(
-        version=SemVer.parse(version), from_stage=source, to_stage=target
-    )
 
 
 def test_record_round_trips_unchanged(backend: Backend, tmp_path: Path) -> None:
@@ -142,7 +135,7 @@ def test_stage_change_moves_one_version(backend: Backend, tmp_path: Path) -> Non
     _create(backend, tmp_path, "1.0.0", b"weights-1")
     _create(backend, tmp_path, "1.1.0", b"weights-2")
 
-    backend.set_stage(MODEL, _change("1.0.0", Stage.DEVELOPMENT, Stage.STAGING))
+    backend.set_stage(MODEL, stage_change("1.0.0", Stage.DEVELOPMENT, Stage.STAGING))
 
     stages = {item.version: item.stage for item in backend.list_versions(MODEL)}
     assert stages == {
@@ -154,7 +147,7 @@ def test_stage_change_moves_one_version(backend: Backend, tmp_path: Path) -> Non
 
 def test_stage_change_is_idempotent(backend: Backend, tmp_path: Path) -> None:
     _create(backend, tmp_path, "1.0.0", b"weights-1")
-    change = _change("1.0.0", Stage.DEVELOPMENT, Stage.STAGING)
+    change = stage_change("1.0.0", Stage.DEVELOPMENT, Stage.STAGING)
 
     backend.set_stage(MODEL, change)
     backend.set_stage(MODEL, change)
@@ -166,7 +159,7 @@ def test_stage_change_detects_concurrent_move(backend: Backend, tmp_path: Path) 
     _create(backend, tmp_path, "1.0.0", b"weights-1")
 
     with pytest.raises(ConflictError):
-        backend.set_stage(MODEL, _change("1.0.0", Stage.STAGING, Stage.PRODUCTION))
+        backend.set_stage(MODEL, stage_change("1.0.0", Stage.STAGING, Stage.PRODUCTION))
 
     assert backend.get_version(MODEL, SemVer(1, 0, 0)).stage is Stage.DEVELOPMENT
 
@@ -183,7 +176,7 @@ def test_every_stage_round_trips(backend: Backend, tmp_path: Path) -> None:
     ]
     _create(backend, tmp_path, "1.0.0", b"weights-1")
     for source, target in path:
-        backend.set_stage(MODEL, _change("1.0.0", source, target))
+        backend.set_stage(MODEL, stage_change("1.0.0", source, target))
         assert backend.get_version(MODEL, SemVer(1, 0, 0)).stage is target
         listed = backend.list_versions(MODEL)
         assert [item.stage for item in listed] == [target]
@@ -196,8 +189,8 @@ def test_promotion_changes_apply_in_order(backend: Backend, tmp_path: Path) -> N
     backend.apply_stage_changes(
         MODEL,
         [
-            _change("1.0.0", Stage.PRODUCTION, Stage.ARCHIVED),
-            _change("1.1.0", Stage.STAGING, Stage.PRODUCTION),
+            stage_change("1.0.0", Stage.PRODUCTION, Stage.ARCHIVED),
+            stage_change("1.1.0", Stage.STAGING, Stage.PRODUCTION),
         ],
     )
 
@@ -239,8 +232,8 @@ def test_event_with_changes_round_trips(backend: Backend) -> None:
         client="acme",
         model=str(MODEL),
         changes=(
-            _change("1.0.0", Stage.PRODUCTION, Stage.ARCHIVED),
-            _change("1.1.0", Stage.STAGING, Stage.PRODUCTION),
+            stage_change("1.0.0", Stage.PRODUCTION, Stage.ARCHIVED),
+            stage_change("1.1.0", Stage.STAGING, Stage.PRODUCTION),
         ),
         reason="quarterly retrain",
         operation_id="op-1",

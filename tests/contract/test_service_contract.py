@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.records import full_record_fields, write_artifact
+from tests.records import full_record_fields, stage_change, write_artifact
 from unireg.domain import EventKind, SemVer, Stage, parse_model_name
 from unireg.errors import (
     ConflictError,
@@ -50,14 +50,8 @@ def _to_production(service: RegistryService, version: str) -> None:
 
 def _snapshot(backend: Backend) -> tuple[Any, ...]:
     models = backend.list_models()
-    versions = {name: backend.list_versions(s_name(name)) for name in models}
+    versions = {name: backend.list_versions(parse_model_name(name)) for name in models}
     return models, versions, backend.list_events()
-
-
-def s_name(text: str):
-    from unireg.domain import parse_model_name
-
-    return parse_model_name(text)
 
 
 def test_register_keeps_full_record(service: RegistryService, tmp_path: Path) -> None:
@@ -291,7 +285,7 @@ def test_conflicting_promotion_closes_itself(
 
     def overtaken(model, changes):
         # Another process rolls 1.1.0 back to development just before this write.
-        real_apply(model, [_change("1.1.0", Stage.STAGING, Stage.DEVELOPMENT)])
+        real_apply(model, [stage_change("1.1.0", Stage.STAGING, Stage.DEVELOPMENT)])
         real_apply(model, changes)
 
     backend.apply_stage_changes = overtaken  # type: ignore[method-assign]
@@ -327,7 +321,8 @@ def test_repair_abandons_overtaken_operation(
     monkeypatch.undo()
     # Meanwhile, someone moves 1.1.0 back to development outside the operation.
     backend.apply_stage_changes(
-        parse_model_name(NAME), [_change("1.1.0", Stage.STAGING, Stage.DEVELOPMENT)]
+        parse_model_name(NAME),
+        [stage_change("1.1.0", Stage.STAGING, Stage.DEVELOPMENT)],
     )
 
     repaired = service.repair(NAME)
@@ -338,44 +333,3 @@ def test_repair_abandons_overtaken_operation(
     assert service.pending(NAME) == []
     assert _stages(service) == {"1.0.0": Stage.PRODUCTION, "1.1.0": Stage.DEVELOPMENT}
     service.promote(NAME, "1.1.0", Stage.STAGING)
-
-
-def _change(version: str, source: Stage, target: Stage):
-    from unireg.domain import StageChange
-
-    return StageChange(
-        version=SemVer.parse(version), from_stage=source, to_stage=target
-    )
-
-
-def test_bump_takes_next_version_when_raced(
-    service: RegistryService,
-    backend: Backend,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _register(service, tmp_path, b"w1", version="1.0.0")
-    real_create = backend.create_version
-    raced = []
-
-    def racing(model, version, record, stage):
-        if not raced:
-            # Another pipeline takes the same version with another artifact first.
-            raced.append(version)
-            other = record.artifact.model_copy(update={"sha256": "b" * 64})
-            real_create(
-                model, version, record.model_copy(update={"artifact": other}), stage
-            )
-        return real_create(model, version, record, stage)
-
-    monkeypatch.setattr(backend, "create_version", racing)
-    result = _register(service, tmp_path, b"w2", bump="minor")
-
-    assert raced == [SemVer(1, 1, 0)]
-    assert result.created
-    assert result.version.version == SemVer(1, 2, 0)
-    assert [str(v.version) for v in service.list_versions(NAME)] == [
-        "1.0.0",
-        "1.1.0",
-        "1.2.0",
-    ]

@@ -60,7 +60,7 @@ def report(
 ) -> None:
     """Report every client's models: production, staging, checklists, health.
 
-    Exits with 3 when some client could not be read; its row says why.
+    Exits with 3 when some client could not be read; its row gives the reason.
     """
     from unireg.config import load_config
     from unireg.local.backend import default_home

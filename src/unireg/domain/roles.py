@@ -33,8 +33,8 @@ class Action(StrEnum):
     OVERRIDE = "override a failed checklist"
 
 
-# The least role that may take each action; roles are ordered, each including the ones
-# before it. Overriding the checklist is granted separately by policy.
+# The minimum role that may take each action. Roles are ordered, and each includes
+# the ones before it. Overriding the checklist is granted separately by policy.
 _LADDER = [
     Role.CLIENT_VIEWER,
     Role.DATA_SCIENTIST,

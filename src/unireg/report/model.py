@@ -67,7 +67,7 @@ class ClientStatus(StrEnum):
 
 
 class Health(_Row):
-    """How the client's registry behaved while the report read it."""
+    """The health of the client's registry while the report read it."""
 
     calls: int
     errors: int

@@ -1,5 +1,5 @@
-"""What the agency's configuration adds to a client's use cases: roles, policy,
-notifications and the people responsible for each model."""
+"""Governance of one client's use cases: roles, policy, notifications and the people
+responsible for each model, as the agency's configuration sets them."""
 
 from __future__ import annotations
 

@@ -83,7 +83,17 @@ class Notifier:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = None
         self._pending = []
-        return [future.result() for future in done]
+        return [_outcome(future) for future in done]
+
+
+def _outcome(future: Future[Delivery]) -> Delivery:
+    """Return a delivery's outcome; an unexpected error becomes a failed delivery,
+    so a webhook never fails the operation that triggered it."""
+    error = future.exception()
+    if error is None:
+        return future.result()
+    log.warning("webhook delivery failed unexpectedly: %r", error)
+    return Delivery(url="", event="", delivered=False, attempts=0, error=repr(error))
 
 
 def _deliver(target: WebhookTarget, event: str, body: bytes) -> Delivery:
