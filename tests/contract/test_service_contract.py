@@ -333,3 +333,36 @@ def test_repair_abandons_overtaken_operation(
     assert service.pending(NAME) == []
     assert _stages(service) == {"1.0.0": Stage.PRODUCTION, "1.1.0": Stage.DEVELOPMENT}
     service.promote(NAME, "1.1.0", Stage.STAGING)
+
+
+def test_bump_takes_next_version_when_raced(
+    service: RegistryService,
+    backend: Backend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _register(service, tmp_path, b"w1", version="1.0.0")
+    real_create = backend.create_version
+    raced = []
+
+    def racing(model, version, record, stage):
+        if not raced:
+            # Another pipeline takes the same version with another artifact first.
+            raced.append(version)
+            other = record.artifact.model_copy(update={"sha256": "b" * 64})
+            real_create(
+                model, version, record.model_copy(update={"artifact": other}), stage
+            )
+        return real_create(model, version, record, stage)
+
+    monkeypatch.setattr(backend, "create_version", racing)
+    result = _register(service, tmp_path, b"w2", bump="minor")
+
+    assert raced == [SemVer(1, 1, 0)]
+    assert result.created
+    assert result.version.version == SemVer(1, 2, 0)
+    assert [str(v.version) for v in service.list_versions(NAME)] == [
+        "1.0.0",
+        "1.1.0",
+        "1.2.0",
+    ]
